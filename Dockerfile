@@ -1,0 +1,11 @@
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json .nvmrc tsconfig.json ./
+COPY apps ./apps
+COPY libs ./libs
+COPY migrations ./migrations
+COPY scripts ./scripts
+RUN npm ci --no-audit --no-fund && npm cache clean --force
+USER node
+EXPOSE 8443
+CMD ["npm", "start"]

@@ -1,0 +1,78 @@
+/**
+ * Domain errors. Services throw AppError with a code; the global filter maps the code to an HTTP
+ * status through the exhaustive table below and answers `{ statusCode, code, message, details?, requestId }`.
+ */
+export enum ErrorCode {
+  VALIDATION_FAILED = 'VALIDATION_FAILED',
+  BODY_INVALID = 'BODY_INVALID',
+  BODY_TOO_LARGE = 'BODY_TOO_LARGE',
+  NOT_FOUND = 'NOT_FOUND',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
+  TOO_MANY_ATTEMPTS = 'TOO_MANY_ATTEMPTS',
+  SETUP_REQUIRED = 'SETUP_REQUIRED',
+  ALREADY_SET_UP = 'ALREADY_SET_UP',
+  USER_EXISTS = 'USER_EXISTS',
+  USER_NOT_FOUND = 'USER_NOT_FOUND',
+  USERNAME_INVALID = 'USERNAME_INVALID',
+  PASSWORD_TOO_SHORT = 'PASSWORD_TOO_SHORT',
+  CA_INVALID = 'CA_INVALID',
+  ISSUER_NOT_FOUND = 'ISSUER_NOT_FOUND',
+  CERTIFICATE_NOT_FOUND = 'CERTIFICATE_NOT_FOUND',
+  OCSP_REQUEST_INVALID = 'OCSP_REQUEST_INVALID',
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
+  NOT_READY = 'NOT_READY',
+  INTERNAL = 'INTERNAL',
+}
+
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  [ErrorCode.VALIDATION_FAILED]: 400,
+  [ErrorCode.BODY_INVALID]: 400,
+  [ErrorCode.BODY_TOO_LARGE]: 413,
+  [ErrorCode.NOT_FOUND]: 404,
+  [ErrorCode.UNAUTHENTICATED]: 401,
+  [ErrorCode.FORBIDDEN]: 403,
+  [ErrorCode.INVALID_CREDENTIALS]: 401,
+  [ErrorCode.TOO_MANY_ATTEMPTS]: 429,
+  [ErrorCode.SETUP_REQUIRED]: 409,
+  [ErrorCode.ALREADY_SET_UP]: 404,
+  [ErrorCode.USER_EXISTS]: 409,
+  [ErrorCode.USER_NOT_FOUND]: 404,
+  [ErrorCode.USERNAME_INVALID]: 400,
+  [ErrorCode.PASSWORD_TOO_SHORT]: 400,
+  [ErrorCode.CA_INVALID]: 400,
+  [ErrorCode.ISSUER_NOT_FOUND]: 404,
+  [ErrorCode.CERTIFICATE_NOT_FOUND]: 404,
+  [ErrorCode.OCSP_REQUEST_INVALID]: 400,
+  [ErrorCode.DATABASE_UNAVAILABLE]: 503,
+  [ErrorCode.NOT_READY]: 503,
+  [ErrorCode.INTERNAL]: 500,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+    options?: { cause?: unknown; headers?: Record<string, string> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.headers = options?.headers;
+  }
+
+  readonly headers?: Record<string, string>;
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export interface ErrorBody {
+  statusCode: number;
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  requestId?: string;
+}

@@ -1,0 +1,30 @@
+import pino, { Logger } from 'pino';
+
+/** Paths never written to logs, whatever object they appear in. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.adminPassword',
+  '*.privateKeyPem',
+  '*.privateKey',
+  '*.privateKeySealed',
+  '*.masterKey',
+  '*.bindPassword',
+  '*.access_token',
+  '*.token',
+  '*.caKey',
+  'config.bootstrap',
+  'config.pki.masterKey',
+];
+
+export function createLogger(level: string, format: 'json' | 'pretty'): Logger {
+  return pino({
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { service: 'enclave' },
+    ...(format === 'pretty' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
+  });
+}

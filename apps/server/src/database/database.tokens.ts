@@ -1,0 +1,2 @@
+/** The PostgreSQL URL in use (external DATABASE_URL or the embedded server's). */
+export const DATABASE_URL = Symbol('DATABASE_URL');

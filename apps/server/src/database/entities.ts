@@ -1,0 +1,26 @@
+import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { AccessToken } from '../modules/auth/access-token.entity';
+import { Admin } from '../modules/auth/admin.entity';
+import { PooledAccountKey } from '../modules/ca/account-key.entity';
+import { CertificateAuthority } from '../modules/ca/certificate-authority.entity';
+import { Crl } from '../modules/ca/crl.entity';
+import { IssuedCertificate } from '../modules/ca/issued-certificate.entity';
+import { ServerCertificate } from '../modules/ca/server-certificate.entity';
+import { Setting } from '../modules/setup/setting.entity';
+import { Device } from '../modules/users/device.entity';
+import { User } from '../modules/users/user.entity';
+
+/** Every entity, registered once for the app, the worker, the CLI data source and the drift test. */
+export const ENTITIES = [
+  AccessToken,
+  Admin,
+  AuditEvent,
+  CertificateAuthority,
+  Device,
+  Crl,
+  IssuedCertificate,
+  PooledAccountKey,
+  ServerCertificate,
+  Setting,
+  User,
+];

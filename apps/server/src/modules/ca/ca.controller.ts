@@ -1,0 +1,59 @@
+import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AppError, ErrorCode } from '../../common/app-error';
+import { CaService } from './ca.service';
+
+@ApiTags('pki')
+@Controller('api')
+export class CaController {
+  constructor(private readonly ca: CaService) {}
+
+  @Get('ca')
+  @ApiOperation({ summary: 'The organization CA certificate (PEM)' })
+  @ApiProduces('application/x-pem-file')
+  @ApiOkResponse({ description: 'PEM certificate', schema: { type: 'string' } })
+  @Header('Content-Type', 'application/x-pem-file')
+  async caCertificate(): Promise<string> {
+    return (await this.ca.requireActive()).certificatePem;
+  }
+
+  @Get('crl/:issuerId')
+  @ApiOperation({ summary: "An issuer's current CRL (DER), issuer id = SHA-1 key id of the CA or an account" })
+  @ApiProduces('application/pkix-crl')
+  @ApiOkResponse({ description: 'DER CRL', schema: { type: 'string', format: 'binary' } })
+  async crl(@Param('issuerId') issuerId: string, @Res() res: Response): Promise<void> {
+    const der = await this.ca.crl(issuerId.toLowerCase());
+    res.setHeader('Content-Type', 'application/pkix-crl');
+    res.setHeader('Cache-Control', 'max-age=300');
+    res.send(der);
+  }
+
+  @Post('ocsp')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'OCSP responder (RFC 6960, POST); responses are signed by the issuer itself' })
+  @ApiConsumes('application/ocsp-request')
+  @ApiProduces('application/ocsp-response')
+  @ApiBody({ schema: { type: 'string', format: 'binary' } })
+  @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
+  async ocspPost(@Body() body: unknown, @Res() res: Response): Promise<void> {
+    if (!Buffer.isBuffer(body) || body.length === 0) {
+      throw new AppError(ErrorCode.OCSP_REQUEST_INVALID, 'OCSP requests must be POSTed as application/ocsp-request');
+    }
+    await this.sendOcsp(body, res);
+  }
+
+  @Get('ocsp/:request')
+  @ApiOperation({ summary: 'OCSP responder (RFC 6960, GET with the base64 request in the path)' })
+  @ApiProduces('application/ocsp-response')
+  @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
+  async ocspGet(@Param('request') request: string, @Res() res: Response): Promise<void> {
+    await this.sendOcsp(Buffer.from(decodeURIComponent(request), 'base64'), res);
+  }
+
+  private async sendOcsp(der: Buffer, res: Response): Promise<void> {
+    const answer = await this.ca.ocsp(der);
+    res.status(200).setHeader('Content-Type', 'application/ocsp-response');
+    res.send(answer);
+  }
+}

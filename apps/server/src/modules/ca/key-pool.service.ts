@@ -1,0 +1,51 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { generateKeyPair, keyId } from '@enclave/pki';
+import { Repository } from 'typeorm';
+import { SecretBox } from '../../common/secret-box';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { PooledAccountKey } from './account-key.entity';
+
+export const poolKeyPurpose = (id: string) => `account-key:${id}`;
+
+/**
+ * Pre-generated RSA-4096 account keys. Generation runs on libuv's thread pool (async
+ * crypto.generateKeyPair), never on the event loop, inside the key-pool queue's worker.
+ */
+@Injectable()
+export class KeyPoolService {
+  private readonly logger = new Logger(KeyPoolService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(PooledAccountKey) private readonly pool: Repository<PooledAccountKey>,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  size(): Promise<number> {
+    return this.pool.count();
+  }
+
+  /** Tops the pool up to `target` keys (default: ENCLAVE_KEY_POOL_SIZE); returns how many were added. */
+  async fill(target = this.config.queue.keyPoolSize, parallel = 2): Promise<number> {
+    let added = 0;
+    for (;;) {
+      const missing = target - (await this.pool.count());
+      if (missing <= 0) break;
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(missing, parallel) }, () => generateKeyPair('RSA-4096')),
+      );
+      for (const key of batch) {
+        const id = keyId(key.publicKeyPem);
+        await this.pool.insert({
+          keyId: id,
+          publicKeyPem: key.publicKeyPem,
+          privateKeySealed: this.secrets.seal(key.privateKeyPem, poolKeyPurpose(id)),
+        });
+        added++;
+      }
+    }
+    if (added) this.logger.log({ added, target }, 'account key pool filled');
+    return added;
+  }
+}

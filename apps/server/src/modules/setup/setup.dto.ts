@@ -1,0 +1,80 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+
+export class SetupAdminDto {
+  @ApiProperty({ example: 'admin', description: '3 to 64 characters among a-z, 0-9, ".", "_", "-"' })
+  @IsString()
+  @MaxLength(64)
+  username: string;
+
+  @ApiProperty({ description: 'At least 8 characters' })
+  @IsString()
+  @MaxLength(1024)
+  password: string;
+}
+
+export class SetupCaDto {
+  @ApiProperty({ enum: ['generate', 'import'] })
+  @IsIn(['generate', 'import'])
+  mode: 'generate' | 'import';
+
+  @ApiPropertyOptional({ enum: ['RSA-4096', 'P-256'], description: 'generate: key algorithm (default RSA-4096)' })
+  @IsOptional()
+  @IsIn(['RSA-4096', 'P-256'])
+  algorithm?: 'RSA-4096' | 'P-256';
+
+  @ApiPropertyOptional({ description: 'generate: CA common name (default "<organization> CA")' })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  commonName?: string;
+
+  @ApiPropertyOptional({ description: 'import: PEM certificate' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  certificatePem?: string;
+
+  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  privateKeyPem?: string;
+}
+
+export class SetupDto {
+  @ApiProperty({ example: 'Example Corp' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  organization: string;
+
+  @ApiProperty({ type: SetupAdminDto })
+  @ValidateNested()
+  @Type(() => SetupAdminDto)
+  admin: SetupAdminDto;
+
+  @ApiPropertyOptional({ type: SetupCaDto, description: 'Default: generate an RSA-4096 CA' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => SetupCaDto)
+  ca?: SetupCaDto;
+}
+
+export class SetupStateDto {
+  @ApiProperty({ description: 'Always true: once set up, this endpoint answers 404' })
+  setupRequired: boolean;
+}
+
+export class ServerInfoDto {
+  @ApiProperty()
+  setupRequired: boolean;
+
+  @ApiProperty({ nullable: true, type: String })
+  organization: string | null;
+
+  @ApiProperty()
+  version: string;
+}

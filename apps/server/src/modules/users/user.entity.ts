@@ -1,0 +1,43 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export type UserSource = 'local' | 'ldap' | 'ad';
+export type UserStatus = 'active' | 'suspended';
+
+@Entity('users')
+export class User {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  /** Lower-cased, [a-z0-9_-]{3,32} (Jami's name rules). */
+  @Column({ type: 'varchar', length: 32, unique: true })
+  username: string;
+
+  /** Null for directory users, who authenticate against the directory. */
+  @Column({ name: 'password_hash', type: 'text', nullable: true })
+  passwordHash: string | null;
+
+  @Column({ name: 'first_name', type: 'varchar', length: 128, nullable: true })
+  firstName: string | null;
+
+  @Column({ name: 'last_name', type: 'varchar', length: 128, nullable: true })
+  lastName: string | null;
+
+  @Column({ type: 'varchar', length: 254, nullable: true })
+  email: string | null;
+
+  @Column({ type: 'varchar', length: 8, default: 'local' })
+  source: UserSource;
+
+  @Column({ type: 'varchar', length: 16, default: 'active' })
+  status: UserStatus;
+
+  /** Set once the account certificate is issued. */
+  @Column({ name: 'jami_id', type: 'char', length: 40, nullable: true, unique: true })
+  jamiId: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,97 @@
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { SwaggerModule } from '@nestjs/swagger';
+import express from 'express';
+import { Logger as PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { AppModule } from './app.module';
+import { AppError, ErrorCode } from './common/app-error';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/app-config';
+import { prepareInfrastructure } from './infrastructure';
+import { TlsService } from './modules/ca/tls.service';
+import { SetupService } from './modules/setup/setup.service';
+import { buildOpenApiDocument } from './openapi';
+import { registerProcessors, scheduleRecurringJobs } from './worker';
+
+export interface RunningServer {
+  app: INestApplication;
+  server: https.Server;
+  port: number;
+  /** https://127.0.0.1:<port> (the bound address, for local clients). */
+  localUrl: string;
+  databaseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** Turns body-parser failures into domain errors, so the global filter answers them like any other. */
+function bodyParserErrors(err: { type?: string } | undefined, _req: unknown, _res: unknown, next: (e?: unknown) => void) {
+  if (err?.type === 'entity.parse.failed') next(new AppError(ErrorCode.BODY_INVALID, 'Request body is not valid JSON'));
+  else if (err?.type === 'entity.too.large') next(new AppError(ErrorCode.BODY_TOO_LARGE, 'Request body is too large'));
+  else next(err);
+}
+
+export function configureHttp(app: INestApplication): void {
+  app.use(express.json({ limit: '256kb' }));
+  app.use(express.raw({ type: ['application/ocsp-request'], limit: '64kb' }));
+  app.use(bodyParserErrors);
+  app.useGlobalPipes(createValidationPipe());
+  const expressApp = app.getHttpAdapter().getInstance() as express.Express;
+  expressApp.disable('x-powered-by');
+  SwaggerModule.setup('api/docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: 'api/docs/openapi.json' });
+}
+
+/** Starts the whole server: database, migrations, Nest, first-start setup, HTTPS, in-process workers. */
+export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
+  const infra = await prepareInfrastructure(config, logger);
+  let app: INestApplication | undefined;
+  try {
+    app = await NestFactory.create(
+      AppModule.forRoot({ config, databaseUrl: infra.databaseUrl, secrets: infra.secrets, logger }),
+      { bufferLogs: true, bodyParser: false },
+    );
+    app.useLogger(app.get(PinoLogger));
+    configureHttp(app);
+    await app.init();
+
+    if (await app.get(SetupService).bootstrapFromEnvironment()) {
+      logger.info('unattended first start: admin, organization and CA created from the environment');
+    }
+    const tls = app.get(TlsService);
+    const server = https.createServer(await tls.serverOptions(), app.getHttpAdapter().getInstance());
+    tls.attach(server);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.http.port, config.http.host, () => resolve());
+    });
+    const port = (server.address() as AddressInfo).port;
+    if (config.queue.runWorkers) registerProcessors(app);
+    await scheduleRecurringJobs(app);
+    logger.info({ port, publicUrl: config.http.publicUrl }, 'Enclave server listening (HTTPS)');
+
+    const running = app;
+    let stopping: Promise<void> | undefined;
+    return {
+      app: running,
+      server,
+      port,
+      localUrl: `https://127.0.0.1:${port}`,
+      databaseUrl: infra.databaseUrl,
+      stop: () =>
+        (stopping ??= (async () => {
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            server.closeAllConnections();
+          });
+          await running.close();
+          await infra.embedded?.stop();
+        })()),
+    };
+  } catch (err) {
+    await app?.close().catch(() => undefined);
+    await infra.embedded?.stop();
+    throw err;
+  }
+}

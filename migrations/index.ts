@@ -1,0 +1,6 @@
+import { Init1795302523017 } from './1795302523017-Init';
+
+// Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
+// add its class here.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const MIGRATIONS: Function[] = [Init1795302523017];

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite talks to, when missing. Called by .ci/run; safe to re-run.
+# Never starts a service unit: tests run every daemon themselves on 127.0.0.1.
+set -euo pipefail
+
+# command-on-PATH  debian-package
+REQUIRED=(
+  "openssl openssl"
+  "redis-server redis-server"
+)
+
+missing=()
+for pair in "${REQUIRED[@]}"; do
+  read -r cmd pkg <<<"$pair"
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "system packages: all present"
+  exit 0
+fi
+
+echo "system packages: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# policy-rc.d keeps Debian from starting the packages' service units during installation.
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+  $SUDO chmod +x "$policy"
+  created_policy=1
+fi
+trap '[ $created_policy -eq 1 ] && $SUDO rm -f "$policy"' EXIT
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
