@@ -17,7 +17,9 @@ after(async () => {
 });
 
 test('POST /api/admin/login returns an integer expires_in and a working token', async () => {
-  const res = await server.request('POST', '/api/admin/login', { body: { username: 'admin', password: 'admin-password-1' } });
+  const res = await server.request('POST', '/api/admin/login', {
+    body: { username: 'admin', password: 'admin-password-1' },
+  });
   assert.equal(res.status, 200);
   const body = res.json<{ access_token: string; expires_in: number; scope: string }>();
   assert.ok(Number.isInteger(body.expires_in) && body.expires_in > 0);
@@ -56,7 +58,13 @@ test('wrong passwords get 401, then 429 with Retry-After once the limit is reach
 test('creating a user lower-cases the name, hashes the password with argon2id and records an audit event', async () => {
   const res = await server.request('POST', '/api/admin/users', {
     token,
-    body: { username: 'JDoe', password: 'jdoe-password', firstName: 'John', lastName: 'Doe', email: 'JDoe@Example.org' },
+    body: {
+      username: 'JDoe',
+      password: 'jdoe-password',
+      firstName: 'John',
+      lastName: 'Doe',
+      email: 'JDoe@Example.org',
+    },
   });
   assert.equal(res.status, 201, res.text());
   const user = res.json();

@@ -68,51 +68,58 @@ function portOpen(port: number): Promise<boolean> {
   });
 }
 
-test('without DATABASE_URL the server runs on an embedded PostgreSQL under the data dir, stops it on SIGTERM, and keeps data across restarts', { timeout: 300_000 }, async () => {
-  const port = await freePort();
-  const first = await startServerProcess(port);
-  let pgPort: number | undefined;
-  try {
-    const ready = await httpsRequest(`https://127.0.0.1:${port}/readyz`, 'GET');
-    assert.equal(ready.status, 200, ready.text());
-    assert.deepEqual(ready.json().checks, { database: 'ok', migrations: 'ok' });
-    assert.ok(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')), 'the cluster lives under ENCLAVE_DATA_DIR');
-    assert.equal(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o777, 0o600);
-    const logText = first.logs.join('');
-    assert.match(logText, /NEW MASTER KEY WAS GENERATED/);
-    assert.ok(!logText.includes('embedded-password'), 'the admin password never reaches the logs');
-    pgPort = Number(/"port":(\d+),"dir":"[^"]*postgres"/.exec(logText)?.[1]);
-    assert.ok(pgPort > 0, 'the embedded PostgreSQL port is logged');
-    assert.equal(await portOpen(pgPort), true);
+test(
+  'without DATABASE_URL the server runs on an embedded PostgreSQL under the data dir, stops it on SIGTERM, and keeps data across restarts',
+  { timeout: 300_000 },
+  async () => {
+    const port = await freePort();
+    const first = await startServerProcess(port);
+    let pgPort: number | undefined;
+    try {
+      const ready = await httpsRequest(`https://127.0.0.1:${port}/readyz`, 'GET');
+      assert.equal(ready.status, 200, ready.text());
+      assert.deepEqual(ready.json().checks, { database: 'ok', migrations: 'ok' });
+      assert.ok(
+        fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION')),
+        'the cluster lives under ENCLAVE_DATA_DIR',
+      );
+      assert.equal(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o777, 0o600);
+      const logText = first.logs.join('');
+      assert.match(logText, /NEW MASTER KEY WAS GENERATED/);
+      assert.ok(!logText.includes('embedded-password'), 'the admin password never reaches the logs');
+      pgPort = Number(/"port":(\d+),"dir":"[^"]*postgres"/.exec(logText)?.[1]);
+      assert.ok(pgPort > 0, 'the embedded PostgreSQL port is logged');
+      assert.equal(await portOpen(pgPort), true);
 
-    const login = await httpsRequest(`https://127.0.0.1:${port}/api/admin/login`, 'POST', {
-      body: { username: 'admin', password: 'embedded-password' },
-    });
-    assert.equal(login.status, 200);
-    const token = login.json<{ access_token: string }>().access_token;
-    const created = await httpsRequest(`https://127.0.0.1:${port}/api/admin/users`, 'POST', {
-      token,
-      body: { username: 'persisted', password: 'persisted-password' },
-    });
-    assert.equal(created.status, 201);
-  } finally {
-    first.child.kill('SIGTERM');
-  }
-  assert.equal(await first.exited, 0, first.logs.join(''));
-  assert.equal(await portOpen(pgPort as number), false, 'PostgreSQL stopped with the server');
+      const login = await httpsRequest(`https://127.0.0.1:${port}/api/admin/login`, 'POST', {
+        body: { username: 'admin', password: 'embedded-password' },
+      });
+      assert.equal(login.status, 200);
+      const token = login.json<{ access_token: string }>().access_token;
+      const created = await httpsRequest(`https://127.0.0.1:${port}/api/admin/users`, 'POST', {
+        token,
+        body: { username: 'persisted', password: 'persisted-password' },
+      });
+      assert.equal(created.status, 201);
+    } finally {
+      first.child.kill('SIGTERM');
+    }
+    assert.equal(await first.exited, 0, first.logs.join(''));
+    assert.equal(await portOpen(pgPort as number), false, 'PostgreSQL stopped with the server');
 
-  const second = await startServerProcess(port);
-  try {
-    const login = await httpsRequest(`https://127.0.0.1:${port}/api/admin/login`, 'POST', {
-      body: { username: 'admin', password: 'embedded-password' },
-    });
-    assert.equal(login.status, 200);
-    const token = login.json<{ access_token: string }>().access_token;
-    const user = await httpsRequest(`https://127.0.0.1:${port}/api/admin/users/persisted`, 'GET', { token });
-    assert.equal(user.status, 200);
-    assert.doesNotMatch(second.logs.join(''), /NEW MASTER KEY/);
-  } finally {
-    second.child.kill('SIGINT');
-  }
-  assert.equal(await second.exited, 0);
-});
+    const second = await startServerProcess(port);
+    try {
+      const login = await httpsRequest(`https://127.0.0.1:${port}/api/admin/login`, 'POST', {
+        body: { username: 'admin', password: 'embedded-password' },
+      });
+      assert.equal(login.status, 200);
+      const token = login.json<{ access_token: string }>().access_token;
+      const user = await httpsRequest(`https://127.0.0.1:${port}/api/admin/users/persisted`, 'GET', { token });
+      assert.equal(user.status, 200);
+      assert.doesNotMatch(second.logs.join(''), /NEW MASTER KEY/);
+    } finally {
+      second.child.kill('SIGINT');
+    }
+    assert.equal(await second.exited, 0);
+  },
+);

@@ -58,7 +58,10 @@ test('POST /api/setup with bad input changes nothing and names the problem', asy
     assert.ok(json.requestId, 'error bodies carry the request id');
     assert.equal(res.headers['x-request-id'], json.requestId);
   }
-  const bad = await server.request('POST', '/api/setup', { body: '{"organization": ', contentType: 'application/json' });
+  const bad = await server.request('POST', '/api/setup', {
+    body: '{"organization": ',
+    contentType: 'application/json',
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.json().code, 'BODY_INVALID');
   assert.deepEqual(await rowCounts(), { admins: 0, cas: 0, settings: 0 });

@@ -10,7 +10,11 @@ import { startTestServer } from '../support/server';
 
 after(() => stopTestPostgres());
 
-const adminEnv = { ENCLAVE_ADMIN_USER: 'root-admin', ENCLAVE_ADMIN_PASSWORD: 'first-start-password', ENCLAVE_ORG_NAME: 'Acme' };
+const adminEnv = {
+  ENCLAVE_ADMIN_USER: 'root-admin',
+  ENCLAVE_ADMIN_PASSWORD: 'first-start-password',
+  ENCLAVE_ORG_NAME: 'Acme',
+};
 
 test('unattended first start creates the admin, the organization and a generated CA', async () => {
   const server = await startTestServer({ ...adminEnv, ENCLAVE_CA_ALGORITHM: 'P-256' });
@@ -33,11 +37,29 @@ test('unattended first start creates the admin, the organization and a generated
 test('ENCLAVE_CA_CERT / ENCLAVE_CA_KEY import an existing CA (files or inline PEM)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-ca-'));
   try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path.join(dir, 'ca.key'), '-out', path.join(dir, 'ca.pem'),
-      '-subj', '/CN=Imported Root/O=Acme', '-days', '30',
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    ], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'ca.key'),
+        '-out',
+        path.join(dir, 'ca.pem'),
+        '-subj',
+        '/CN=Imported Root/O=Acme',
+        '-days',
+        '30',
+        '-addext',
+        'basicConstraints=critical,CA:TRUE',
+        '-addext',
+        'keyUsage=critical,keyCertSign,cRLSign',
+      ],
+      { stdio: 'ignore' },
+    );
     const pem = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
     const server = await startTestServer({
       ...adminEnv,
@@ -59,14 +81,38 @@ test('a mismatched CA key stops the first start with CA_INVALID and stores nothi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-ca-'));
   try {
     for (const n of ['a', 'b']) {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', path.join(dir, `${n}.key`),
-        '-out', path.join(dir, `${n}.pem`), '-subj', `/CN=${n}`, '-days', '30',
-        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-      ], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'ec',
+          '-pkeyopt',
+          'ec_paramgen_curve:P-256',
+          '-nodes',
+          '-keyout',
+          path.join(dir, `${n}.key`),
+          '-out',
+          path.join(dir, `${n}.pem`),
+          '-subj',
+          `/CN=${n}`,
+          '-days',
+          '30',
+          '-addext',
+          'basicConstraints=critical,CA:TRUE',
+          '-addext',
+          'keyUsage=critical,keyCertSign,cRLSign',
+        ],
+        { stdio: 'ignore' },
+      );
     }
     await assert.rejects(
-      startTestServer({ ...adminEnv, ENCLAVE_CA_CERT: path.join(dir, 'a.pem'), ENCLAVE_CA_KEY: path.join(dir, 'b.key') }),
+      startTestServer({
+        ...adminEnv,
+        ENCLAVE_CA_CERT: path.join(dir, 'a.pem'),
+        ENCLAVE_CA_KEY: path.join(dir, 'b.key'),
+      }),
       (err: Error & { code?: string; details?: { reason?: string } }) =>
         err.code === 'CA_INVALID' && err.details?.reason === 'CA_KEY_MISMATCH',
     );

@@ -21,7 +21,9 @@ test('all migrations apply to an empty database and leave no drift between entit
     );
     // Migrations are reversible down to an empty schema.
     for (let i = 0; i < applied.length; i++) await ds.undoLastMigration({ transaction: 'each' });
-    const tables = await ds.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'");
+    const tables = await ds.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'",
+    );
     assert.deepEqual(tables, []);
   } finally {
     await ds.destroy();

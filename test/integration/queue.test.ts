@@ -82,20 +82,24 @@ async function fillThroughQueue(app: INestApplicationContext, box: SecretBox) {
 }
 
 describe('queue module', () => {
-  test('on the PostgreSQL backend (no REDIS_URL) a key-pool job fills the pool through a worker', { timeout: 180_000 }, async () => {
-    const { app, db, box } = await context();
-    try {
-      assert.equal(app.get(QueueService).backend, 'postgres');
-      await fillThroughQueue(app, box);
-      const schemas = await app
-        .get(DataSource)
-        .query("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '%_queue'");
-      assert.equal(schemas.length, 1, 'BullMQ keeps its tables in its own schema of the same database');
-    } finally {
-      await app.close();
-      await db.drop();
-    }
-  });
+  test(
+    'on the PostgreSQL backend (no REDIS_URL) a key-pool job fills the pool through a worker',
+    { timeout: 180_000 },
+    async () => {
+      const { app, db, box } = await context();
+      try {
+        assert.equal(app.get(QueueService).backend, 'postgres');
+        await fillThroughQueue(app, box);
+        const schemas = await app
+          .get(DataSource)
+          .query("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE '%_queue'");
+        assert.equal(schemas.length, 1, 'BullMQ keeps its tables in its own schema of the same database');
+      } finally {
+        await app.close();
+        await db.drop();
+      }
+    },
+  );
 
   test('on the Redis backend (REDIS_URL) the same job runs through Redis', { timeout: 180_000 }, async () => {
     const redisUrl = await testRedisUrl();

@@ -29,9 +29,13 @@ export function testRedisUrl(): Promise<string> {
     if (process.env.TEST_REDIS_URL) return process.env.TEST_REDIS_URL;
     if (await ping('127.0.0.1', 6379)) return 'redis://127.0.0.1:6379';
     const port = await freePort();
-    started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    started = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        stdio: 'ignore',
+      },
+    );
     for (let i = 0; i < 50; i++) {
       if (await ping('127.0.0.1', port)) return `redis://127.0.0.1:${port}`;
       await new Promise((r) => setTimeout(r, 100));

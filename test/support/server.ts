@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
+import { createLogger } from '../../apps/server/src/common/logger';
 import { loadConfig } from '../../apps/server/src/config/app-config';
 import { RunningServer, startServer } from '../../apps/server/src/server';
 import { createTestDatabase, TestDatabase } from './postgres';
@@ -38,7 +38,10 @@ export interface TestResponse {
  * Starts the real server in this process on a fresh database and a free port, with the given extra
  * environment. Requests use HTTPS without certificate verification unless a CA is passed.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  logStream?: NodeJS.WritableStream,
+): Promise<TestServer> {
   const db = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-test-data-'));
   const config = loadConfig({
@@ -56,7 +59,8 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   });
   let running: RunningServer;
   try {
-    running = await startServer(config, pino({ level: config.log.level }));
+    const logger = createLogger(config.log.level, 'json', logStream ?? process.stdout);
+    running = await startServer(config, logger);
   } catch (err) {
     await db.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -77,7 +81,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   };
 }
 
-export function httpsRequest(url: string, method: string, opts: RequestOptions & { ca?: string } = {}): Promise<TestResponse> {
+export function httpsRequest(
+  url: string,
+  method: string,
+  opts: RequestOptions & { ca?: string } = {},
+): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     let payload: Buffer | undefined;

@@ -11,11 +11,9 @@ export const OPENAPI_TYPESCRIPT_CLI = path.join(ROOT, 'node_modules', 'openapi-t
 
 async function main(): Promise<void> {
   writeOpenApi(await generateOpenApiDocument());
-  execFileSync(
-    process.execPath,
-    [OPENAPI_TYPESCRIPT_CLI, OPENAPI_FILE, '-o', CLIENT_SCHEMA_FILE],
-    { stdio: 'inherit' },
-  );
+  execFileSync(process.execPath, [OPENAPI_TYPESCRIPT_CLI, OPENAPI_FILE, '-o', CLIENT_SCHEMA_FILE], {
+    stdio: 'inherit',
+  });
 }
 
 if (require.main === module) void main();

@@ -27,7 +27,12 @@ export interface RunningServer {
 }
 
 /** Turns body-parser failures into domain errors, so the global filter answers them like any other. */
-function bodyParserErrors(err: { type?: string } | undefined, _req: unknown, _res: unknown, next: (e?: unknown) => void) {
+function bodyParserErrors(
+  err: { type?: string } | undefined,
+  _req: unknown,
+  _res: unknown,
+  next: (e?: unknown) => void,
+) {
   if (err?.type === 'entity.parse.failed') next(new AppError(ErrorCode.BODY_INVALID, 'Request body is not valid JSON'));
   else if (err?.type === 'entity.too.large') next(new AppError(ErrorCode.BODY_TOO_LARGE, 'Request body is too large'));
   else next(err);

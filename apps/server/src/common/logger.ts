@@ -20,11 +20,14 @@ export const REDACT_PATHS = [
   'config.pki.masterKey',
 ];
 
-export function createLogger(level: string, format: 'json' | 'pretty'): Logger {
-  return pino({
+export function createLogger(level: string, format: 'json' | 'pretty', destination?: NodeJS.WritableStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'enclave' },
-    ...(format === 'pretty' ? { transport: { target: 'pino-pretty', options: { singleLine: true } } } : {}),
-  });
+    ...(format === 'pretty' && !destination
+      ? { transport: { target: 'pino-pretty', options: { singleLine: true } } }
+      : {}),
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

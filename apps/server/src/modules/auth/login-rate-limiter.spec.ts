@@ -12,7 +12,8 @@ test('the limiter blocks after maxFailures for the window, then lets the caller 
   }
   assert.throws(
     () => limiter.check('1.2.3.4', 'admin'),
-    (e: unknown) => e instanceof AppError && e.code === ErrorCode.TOO_MANY_ATTEMPTS && e.headers?.['Retry-After'] === '60',
+    (e: unknown) =>
+      e instanceof AppError && e.code === ErrorCode.TOO_MANY_ATTEMPTS && e.headers?.['Retry-After'] === '60',
   );
   // Another address is not affected.
   limiter.check('5.6.7.8', 'admin');
