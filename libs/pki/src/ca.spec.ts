@@ -18,7 +18,12 @@ describe('createCertificateAuthority', () => {
 
   before(async () => {
     dir = new Workdir();
-    rsaCa = await createCertificateAuthority({ commonName: 'Acme Root CA', organization: 'Acme Corp', algorithm: 'RSA-2048', now });
+    rsaCa = await createCertificateAuthority({
+      commonName: 'Acme Root CA',
+      organization: 'Acme Corp',
+      algorithm: 'RSA-2048',
+      now,
+    });
     ecCa = await createCertificateAuthority({ commonName: 'Acme EC Root', algorithm: 'P-256' });
     dir.write('rsa-ca.pem', rsaCa.certificatePem);
     dir.write('ec-ca.pem', ecCa.certificatePem);
@@ -64,8 +69,8 @@ describe('createCertificateAuthority', () => {
     assert.equal(rsaCa.notBefore.getTime(), Math.floor((now.getTime() - CLOCK_SKEW_ALLOWANCE_MS) / 1000) * 1000);
     assert.equal(rsaCa.notAfter.getTime(), start + 3650 * DAY_MS);
     const dates = dir.opensslOk(['x509', '-in', 'rsa-ca.pem', '-noout', '-startdate', '-enddate']);
-    assert.match(dates, /notBefore=May  6 07:03:09 2031 GMT/);
-    assert.match(dates, /notAfter=May  3 07:08:09 2041 GMT/);
+    assert.match(dates, /notBefore=May {2}6 07:03:09 2031 GMT/);
+    assert.match(dates, /notAfter=May {2}3 07:08:09 2041 GMT/);
   });
 
   it('returns the certificate info and an unencrypted PKCS#8 key that matches it', () => {
@@ -103,24 +108,47 @@ describe('importCertificateAuthority', () => {
   after(() => dir.remove());
 
   /** Self-signed certificate made by openssl req -x509 with the given extensions. */
-  function opensslSelfSigned(name: string, newkey: string, subject: string, extensions: string[]): { certificatePem: string; privateKeyPem: string } {
+  function opensslSelfSigned(
+    name: string,
+    newkey: string,
+    subject: string,
+    extensions: string[],
+  ): { certificatePem: string; privateKeyPem: string } {
     dir.opensslOk([
-      'req', '-x509', '-newkey', newkey, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`,
-      '-subj', subject, '-days', '30', '-utf8',
+      'req',
+      '-x509',
+      '-newkey',
+      newkey,
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      subject,
+      '-days',
+      '30',
+      '-utf8',
       ...extensions.flatMap((extension) => ['-addext', extension]),
     ]);
     return { certificatePem: dir.readText(`${name}.pem`), privateKeyPem: dir.readText(`${name}.key`) };
   }
 
   it('accepts a CA made by createCertificateAuthority and returns the same certificate and info', async () => {
-    const imported = await importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: rsaCa.privateKeyPem });
+    const imported = await importCertificateAuthority({
+      certificatePem: rsaCa.certificatePem,
+      privateKeyPem: rsaCa.privateKeyPem,
+    });
     assert.equal(imported.certificatePem, rsaCa.certificatePem);
     assert.equal(imported.privateKeyPem, rsaCa.privateKeyPem);
     assert.equal(imported.serialNumber, rsaCa.serialNumber);
     assert.equal(imported.subject, 'CN=Import RSA');
     assert.deepEqual(imported.notAfter, rsaCa.notAfter);
     assert.equal(imported.algorithm, 'RSA-2048');
-    const ec = await importCertificateAuthority({ certificatePem: ecCa.certificatePem, privateKeyPem: ecCa.privateKeyPem });
+    const ec = await importCertificateAuthority({
+      certificatePem: ecCa.certificatePem,
+      privateKeyPem: ecCa.privateKeyPem,
+    });
     assert.equal(ec.algorithm, 'P-256');
   });
 
@@ -132,7 +160,10 @@ describe('importCertificateAuthority', () => {
 
     const sec1 = dir.opensslOk(['ec', '-in', 'ec-ca.key']);
     assert.match(sec1, /^-----BEGIN EC PRIVATE KEY-----/);
-    const fromSec1 = await importCertificateAuthority({ certificatePem: ecCa.certificatePem, privateKeyPem: sec1.replace(/\n/g, '\r\n') });
+    const fromSec1 = await importCertificateAuthority({
+      certificatePem: ecCa.certificatePem,
+      privateKeyPem: sec1.replace(/\n/g, '\r\n'),
+    });
     assert.match(fromSec1.privateKeyPem, /^-----BEGIN PRIVATE KEY-----\n/);
     assert.equal(fromSec1.privateKeyPem, ecCa.privateKeyPem);
   });
@@ -148,15 +179,36 @@ describe('importCertificateAuthority', () => {
     const account = await issueAccountCertificate({ ca: imported, username: 'bob', accountKey });
     const caParsed = parseCertificate(imported.certificatePem, PkiErrorCode.INTERNAL_ERROR, 'CA');
     const accountParsed = parseCertificate(account.certificatePem, PkiErrorCode.INTERNAL_ERROR, 'account');
-    assert.ok(accountParsed.issuerDer.equals(caParsed.subjectDer), 'issuer DER is byte-identical to the CA subject DER');
+    assert.ok(
+      accountParsed.issuerDer.equals(caParsed.subjectDer),
+      'issuer DER is byte-identical to the CA subject DER',
+    );
     dir.write('utf8-account.pem', account.certificatePem);
     assert.match(dir.opensslOk(['verify', '-CAfile', 'utf8.pem', 'utf8-account.pem']), /OK/);
   });
 
   it('rejects an unparseable certificate with CA_CERT_INVALID', async () => {
-    await assertPkiError(importCertificateAuthority({ certificatePem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', privateKeyPem: rsaCa.privateKeyPem }), PkiErrorCode.CA_CERT_INVALID, /CA certificate is not a single DER-encoded X.509 certificate/);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.privateKeyPem, privateKeyPem: rsaCa.privateKeyPem }), PkiErrorCode.CA_CERT_INVALID, /PEM label "PRIVATE KEY"; expected "CERTIFICATE"/);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem + ecCa.certificatePem, privateKeyPem: rsaCa.privateKeyPem }), PkiErrorCode.CA_CERT_INVALID, /exactly one PEM block; found 2/);
+    await assertPkiError(
+      importCertificateAuthority({
+        certificatePem: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----',
+        privateKeyPem: rsaCa.privateKeyPem,
+      }),
+      PkiErrorCode.CA_CERT_INVALID,
+      /CA certificate is not a single DER-encoded X.509 certificate/,
+    );
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.privateKeyPem, privateKeyPem: rsaCa.privateKeyPem }),
+      PkiErrorCode.CA_CERT_INVALID,
+      /PEM label "PRIVATE KEY"; expected "CERTIFICATE"/,
+    );
+    await assertPkiError(
+      importCertificateAuthority({
+        certificatePem: rsaCa.certificatePem + ecCa.certificatePem,
+        privateKeyPem: rsaCa.privateKeyPem,
+      }),
+      PkiErrorCode.CA_CERT_INVALID,
+      /exactly one PEM block; found 2/,
+    );
   });
 
   it('rejects a self-signed certificate whose signature was tampered with (CA_CERT_INVALID)', async () => {
@@ -164,27 +216,82 @@ describe('importCertificateAuthority', () => {
     const body = Buffer.from(lines.slice(1, -1).join(''), 'base64');
     body[body.length - 5] ^= 0x01;
     const tampered = `-----BEGIN CERTIFICATE-----\n${body.toString('base64')}\n-----END CERTIFICATE-----\n`;
-    await assertPkiError(importCertificateAuthority({ certificatePem: tampered, privateKeyPem: rsaCa.privateKeyPem }), PkiErrorCode.CA_CERT_INVALID, /signature does not verify/);
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: tampered, privateKeyPem: rsaCa.privateKeyPem }),
+      PkiErrorCode.CA_CERT_INVALID,
+      /signature does not verify/,
+    );
   });
 
   it('rejects an unusable key with CA_KEY_INVALID, including encrypted keys', async () => {
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----' }), PkiErrorCode.CA_KEY_INVALID, /could not be parsed/);
+    await assertPkiError(
+      importCertificateAuthority({
+        certificatePem: rsaCa.certificatePem,
+        privateKeyPem: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+      }),
+      PkiErrorCode.CA_KEY_INVALID,
+      /could not be parsed/,
+    );
     const encrypted = dir.opensslOk(['pkey', '-in', 'rsa-ca.key', '-aes256', '-passout', 'pass:secret']);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: encrypted }), PkiErrorCode.CA_KEY_INVALID, /is encrypted/);
-    const legacyEncrypted = dir.opensslOk(['rsa', '-in', 'rsa-ca.key', '-traditional', '-aes256', '-passout', 'pass:secret']);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: legacyEncrypted }), PkiErrorCode.CA_KEY_INVALID, /encapsulated headers/);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: rsaCa.certificatePem }), PkiErrorCode.CA_KEY_INVALID, /PEM label "CERTIFICATE"/);
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: encrypted }),
+      PkiErrorCode.CA_KEY_INVALID,
+      /is encrypted/,
+    );
+    const legacyEncrypted = dir.opensslOk([
+      'rsa',
+      '-in',
+      'rsa-ca.key',
+      '-traditional',
+      '-aes256',
+      '-passout',
+      'pass:secret',
+    ]);
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: legacyEncrypted }),
+      PkiErrorCode.CA_KEY_INVALID,
+      /encapsulated headers/,
+    );
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: rsaCa.certificatePem }),
+      PkiErrorCode.CA_KEY_INVALID,
+      /PEM label "CERTIFICATE"/,
+    );
   });
 
   it('rejects a key that does not match the certificate with CA_KEY_MISMATCH', async () => {
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: otherKey.privateKeyPem }), PkiErrorCode.CA_KEY_MISMATCH, /does not match/);
-    await assertPkiError(importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: ecCa.privateKeyPem }), PkiErrorCode.CA_KEY_MISMATCH, /EC \(P-256\).*2048-bit RSA/);
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: otherKey.privateKeyPem }),
+      PkiErrorCode.CA_KEY_MISMATCH,
+      /does not match/,
+    );
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: rsaCa.certificatePem, privateKeyPem: ecCa.privateKeyPem }),
+      PkiErrorCode.CA_KEY_MISMATCH,
+      /EC \(P-256\).*2048-bit RSA/,
+    );
   });
 
   it('rejects an openssl-made leaf certificate with CA_NOT_A_CA', async () => {
     const leaf = opensslSelfSigned('leaf', 'rsa:2048', '/CN=leaf.example', ['basicConstraints=critical,CA:FALSE']);
     await assertPkiError(importCertificateAuthority(leaf), PkiErrorCode.CA_NOT_A_CA, /CA:FALSE/);
-    dir.opensslOk(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'nobc.key', '-out', 'nobc.pem', '-subj', '/CN=nobc', '-days', '3', '-config', dir.write('empty.cnf', '[req]\ndistinguished_name=dn\n[dn]\n')]);
+    dir.opensslOk([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'nobc.key',
+      '-out',
+      'nobc.pem',
+      '-subj',
+      '/CN=nobc',
+      '-days',
+      '3',
+      '-config',
+      dir.write('empty.cnf', '[req]\ndistinguished_name=dn\n[dn]\n'),
+    ]);
     await assertPkiError(
       importCertificateAuthority({ certificatePem: dir.readText('nobc.pem'), privateKeyPem: dir.readText('nobc.key') }),
       PkiErrorCode.CA_NOT_A_CA,
@@ -201,27 +308,57 @@ describe('importCertificateAuthority', () => {
   });
 
   it('rejects an expired CA with CA_EXPIRED and a not-yet-valid CA with CA_NOT_YET_VALID', async () => {
-    const expired = await createCertificateAuthority({ commonName: 'Old', algorithm: 'P-256', now: new Date(Date.now() - 40 * DAY_MS), validityDays: 10 });
+    const expired = await createCertificateAuthority({
+      commonName: 'Old',
+      algorithm: 'P-256',
+      now: new Date(Date.now() - 40 * DAY_MS),
+      validityDays: 10,
+    });
     await assertPkiError(importCertificateAuthority(expired), PkiErrorCode.CA_EXPIRED, /expired at/);
-    const future = await createCertificateAuthority({ commonName: 'Future', algorithm: 'P-256', now: new Date(Date.now() + 10 * DAY_MS) });
+    const future = await createCertificateAuthority({
+      commonName: 'Future',
+      algorithm: 'P-256',
+      now: new Date(Date.now() + 10 * DAY_MS),
+    });
     await assertPkiError(importCertificateAuthority(future), PkiErrorCode.CA_NOT_YET_VALID, /not valid before/);
     // The `now` option moves the check: both are fine at a time inside their validity.
-    assert.equal((await importCertificateAuthority({ ...future, now: new Date(Date.now() + 11 * DAY_MS) })).subject, 'CN=Future');
+    assert.equal(
+      (await importCertificateAuthority({ ...future, now: new Date(Date.now() + 11 * DAY_MS) })).subject,
+      'CN=Future',
+    );
   });
 
   it('rejects an openssl-made 1024-bit RSA CA with CA_KEY_TOO_WEAK, stating the size', async () => {
-    const weak = opensslSelfSigned('weak', 'rsa:1024', '/CN=Weak CA', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']);
-    await assertPkiError(importCertificateAuthority(weak), PkiErrorCode.CA_KEY_TOO_WEAK, /CA key is 1024-bit RSA; at least 2048 bits are required/);
+    const weak = opensslSelfSigned('weak', 'rsa:1024', '/CN=Weak CA', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    await assertPkiError(
+      importCertificateAuthority(weak),
+      PkiErrorCode.CA_KEY_TOO_WEAK,
+      /CA key is 1024-bit RSA; at least 2048 bits are required/,
+    );
   });
 
   it('rejects an Ed25519 CA with CA_KEY_UNSUPPORTED', async () => {
-    const ed = opensslSelfSigned('ed', 'ed25519', '/CN=Ed CA', ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']);
+    const ed = opensslSelfSigned('ed', 'ed25519', '/CN=Ed CA', [
+      'basicConstraints=critical,CA:TRUE',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
     await assertPkiError(importCertificateAuthority(ed), PkiErrorCode.CA_KEY_UNSUPPORTED, /ed25519/);
   });
 
   it('checks in the documented order: a wrong key is reported before expiry, a non-CA before expiry', async () => {
-    const expired = await createCertificateAuthority({ commonName: 'Old', algorithm: 'P-256', now: new Date(Date.now() - 40 * DAY_MS), validityDays: 10 });
-    await assertPkiError(importCertificateAuthority({ certificatePem: expired.certificatePem, privateKeyPem: otherKey.privateKeyPem }), PkiErrorCode.CA_KEY_MISMATCH);
+    const expired = await createCertificateAuthority({
+      commonName: 'Old',
+      algorithm: 'P-256',
+      now: new Date(Date.now() - 40 * DAY_MS),
+      validityDays: 10,
+    });
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: expired.certificatePem, privateKeyPem: otherKey.privateKeyPem }),
+      PkiErrorCode.CA_KEY_MISMATCH,
+    );
     const weakLeaf = opensslSelfSigned('weakleaf', 'rsa:1024', '/CN=weak leaf', ['basicConstraints=critical,CA:FALSE']);
     await assertPkiError(importCertificateAuthority(weakLeaf), PkiErrorCode.CA_NOT_A_CA);
   });

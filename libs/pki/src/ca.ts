@@ -42,7 +42,9 @@ export type CertificateAuthority = SignerPem & CertificateInfo;
  * Creates a self-signed root: CN (and O) as given, basicConstraints CA:TRUE and keyUsage
  * keyCertSign|cRLSign (both critical), SKI/AKI, SHA-256 with RSA or ECDSA P-256, random 16-byte serial.
  */
-export async function createCertificateAuthority(options: CreateCertificateAuthorityOptions): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  options: CreateCertificateAuthorityOptions,
+): Promise<CertificateAuthority> {
   validateCaOptions(options);
   const keys = await generateKeyPair(options.algorithm ?? 'RSA-4096');
   const privateKey = readPrivateKey(keys.privateKeyPem, PkiErrorCode.INTERNAL_ERROR, 'generated CA key');
@@ -55,10 +57,7 @@ export async function createCertificateAuthority(options: CreateCertificateAutho
       publicKey: privateKey,
       now: options.now ?? new Date(),
       validityDays: options.validityDays ?? DEFAULT_CA_VALIDITY_DAYS,
-      extensions: [
-        basicConstraintsExtension(true),
-        keyUsageExtension(KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign),
-      ],
+      extensions: [basicConstraintsExtension(true), keyUsageExtension(KEY_USAGE.keyCertSign | KEY_USAGE.cRLSign)],
     },
     { selfSignedWith: privateKey },
   );
@@ -86,7 +85,10 @@ export async function importCertificateAuthority(
       verified = false;
     }
     if (!verified) {
-      throw new PkiError(PkiErrorCode.CA_CERT_INVALID, 'CA certificate is self-issued but its signature does not verify');
+      throw new PkiError(
+        PkiErrorCode.CA_CERT_INVALID,
+        'CA certificate is self-issued but its signature does not verify',
+      );
     }
   }
   const privateKey = readPrivateKey(options.privateKeyPem, PkiErrorCode.CA_KEY_INVALID, 'CA private key');

@@ -69,7 +69,9 @@ export async function createCrl(options: CreateCrlOptions): Promise<{ crlPem: st
                 new Extension({
                   extnID: id_ce_cRLReasons,
                   critical: false,
-                  extnValue: new OctetString(AsnConvert.serialize(new CRLReason(REVOCATION_REASON_CODES[entry.reason]))),
+                  extnValue: new OctetString(
+                    AsnConvert.serialize(new CRLReason(REVOCATION_REASON_CODES[entry.reason])),
+                  ),
                 }),
               ],
       }),

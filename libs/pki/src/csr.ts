@@ -73,7 +73,12 @@ export async function checkCsr(csrPem: unknown): Promise<CheckedCsr> {
   if (typeof csrPem === 'string' && csrPem.length > MAX_CSR_PEM_LENGTH) {
     return invalid(`CSR is ${csrPem.length} bytes; at most ${MAX_CSR_PEM_LENGTH} are accepted`);
   }
-  const { der } = decodeSinglePem(csrPem, { what: 'CSR', labels: CSR_LABELS, code: PkiErrorCode.CSR_INVALID, strict: true });
+  const { der } = decodeSinglePem(csrPem, {
+    what: 'CSR',
+    labels: CSR_LABELS,
+    code: PkiErrorCode.CSR_INVALID,
+    strict: true,
+  });
 
   // Structure by DER boundaries: CertificationRequest ::= SEQUENCE { info, signatureAlgorithm, signature }
   // and CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, [0] attributes }.
@@ -143,7 +148,11 @@ export async function checkCsr(csrPem: unknown): Promise<CheckedCsr> {
   };
 }
 
-async function verifyCsrSignature(request: CertificationRequest, signedBytes: Uint8Array, publicKey: KeyObject): Promise<void> {
+async function verifyCsrSignature(
+  request: CertificationRequest,
+  signedBytes: Uint8Array,
+  publicKey: KeyObject,
+): Promise<void> {
   const fail = (problem: string): never => {
     throw new PkiError(PkiErrorCode.CSR_SIGNATURE_INVALID, problem);
   };

@@ -39,7 +39,10 @@ describe('signData / verifyData (RSA PKCS#1 v1.5 SHA-512, Jami receipts)', () =>
 
   it('interoperates with openssl dgst -sha512 both ways', () => {
     dir.write('ours.sig', signData(keys.privateKeyPem, receipt));
-    assert.match(dir.opensslOk(['dgst', '-sha512', '-verify', 'pub.pem', '-signature', 'ours.sig', 'receipt.json']), /Verified OK/);
+    assert.match(
+      dir.opensslOk(['dgst', '-sha512', '-verify', 'pub.pem', '-signature', 'ours.sig', 'receipt.json']),
+      /Verified OK/,
+    );
     dir.opensslOk(['dgst', '-sha512', '-sign', 'key.pem', '-out', 'theirs.sig', 'receipt.json']);
     assert.equal(verifyData(keys.publicKeyPem, receipt, dir.read('theirs.sig')), true);
   });
@@ -55,7 +58,10 @@ describe('signData / verifyData (RSA PKCS#1 v1.5 SHA-512, Jami receipts)', () =>
     await assertPkiError(() => signData(ec.privateKeyPem, receipt), PkiErrorCode.KEY_INVALID, /EC \(P-256\)/);
     await assertPkiError(() => verifyData(ec.publicKeyPem, receipt, Buffer.alloc(64)), PkiErrorCode.KEY_INVALID);
     await assertPkiError(() => signData(keys.privateKeyPem, 'text' as unknown as Buffer), PkiErrorCode.CONFIG_INVALID);
-    await assertPkiError(() => verifyData(keys.publicKeyPem, receipt, null as unknown as Buffer), PkiErrorCode.CONFIG_INVALID);
+    await assertPkiError(
+      () => verifyData(keys.publicKeyPem, receipt, null as unknown as Buffer),
+      PkiErrorCode.CONFIG_INVALID,
+    );
     await assertPkiError(() => signData('garbage', receipt), PkiErrorCode.KEY_INVALID);
   });
 });

@@ -21,7 +21,10 @@ export function verifyData(publicKeyPem: string, data: Buffer, signature: Buffer
   assertBytes(signature, 'signature');
   const key = readPublicKey(publicKeyPem, PkiErrorCode.KEY_INVALID, 'verification key');
   if (describeKey(key).kind !== 'rsa') {
-    throw new PkiError(PkiErrorCode.KEY_INVALID, `verification key is ${keyLabel(key)}; Jami signatures need an RSA key`);
+    throw new PkiError(
+      PkiErrorCode.KEY_INVALID,
+      `verification key is ${keyLabel(key)}; Jami signatures need an RSA key`,
+    );
   }
   return verify('sha512', data, { key, padding: constants.RSA_PKCS1_PADDING }, signature);
 }

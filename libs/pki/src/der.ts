@@ -13,6 +13,12 @@ export interface DerElement {
   end: number;
 }
 
+export const DER_TAG_INTEGER = 0x02;
+export const DER_TAG_BIT_STRING = 0x03;
+export const DER_TAG_OCTET_STRING = 0x04;
+export const DER_TAG_SEQUENCE = 0x30;
+export const DER_TAG_CONTEXT_0_CONSTRUCTED = 0xa0;
+
 const MAX_LENGTH_OCTETS = 4;
 
 /** Reads the element starting at `offset`; null when it is truncated, uses indefinite length or a multi-byte tag. */
@@ -56,12 +62,6 @@ export function readDerChildren(buf: Uint8Array, parent: DerElement): DerElement
   }
   return children;
 }
-
-export const DER_TAG_INTEGER = 0x02;
-export const DER_TAG_BIT_STRING = 0x03;
-export const DER_TAG_OCTET_STRING = 0x04;
-export const DER_TAG_SEQUENCE = 0x30;
-export const DER_TAG_CONTEXT_0_CONSTRUCTED = 0xa0;
 
 /** DER INTEGER for a non-negative value (< 2^1000, far more than any CRL number needs). */
 export function encodeDerUnsignedInteger(value: bigint): Buffer {

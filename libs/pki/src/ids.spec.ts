@@ -50,14 +50,28 @@ describe('keyId / longKeyId / ocspKeyHashes', () => {
 
   it('ocspKeyHashes and ocspNameHashes match the CertID openssl builds for a certificate the CA issued', () => {
     for (const digest of ['sha1', 'sha256'] as const) {
-      dir.opensslOk(['ocsp', '-issuer', 'ca.pem', `-${digest}`, '-cert', 'leaf.pem', '-no_nonce', '-reqout', `req-${digest}.der`]);
+      dir.opensslOk([
+        'ocsp',
+        '-issuer',
+        'ca.pem',
+        `-${digest}`,
+        '-cert',
+        'leaf.pem',
+        '-no_nonce',
+        '-reqout',
+        `req-${digest}.der`,
+      ]);
       const text = dir.opensslOk(['ocsp', '-reqin', `req-${digest}.der`, '-req_text']);
       const keyHash = /Issuer Key Hash: ([0-9A-F]+)/.exec(text)?.[1]?.toLowerCase();
       const nameHash = /Issuer Name Hash: ([0-9A-F]+)/.exec(text)?.[1]?.toLowerCase();
       assert.equal(ocspKeyHashes(ca.certificatePem)[digest], keyHash);
       assert.equal(ocspNameHashes(ca.certificatePem)[digest], nameHash);
     }
-    assert.notEqual(ocspKeyHashes(ca.certificatePem).sha1, keyId(ca.certificatePem), 'key hash is over the BIT STRING, not the SPKI');
+    assert.notEqual(
+      ocspKeyHashes(ca.certificatePem).sha1,
+      keyId(ca.certificatePem),
+      'key hash is over the BIT STRING, not the SPKI',
+    );
   });
 
   it('rejects input that is not a PEM key or certificate with KEY_INVALID', async () => {
@@ -68,7 +82,11 @@ describe('keyId / longKeyId / ocspKeyHashes', () => {
       PkiErrorCode.KEY_INVALID,
       /could not be parsed/,
     );
-    await assertPkiError(() => ocspKeyHashes('-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----'), PkiErrorCode.KEY_INVALID, /PEM label "X509 CRL"/);
+    await assertPkiError(
+      () => ocspKeyHashes('-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----'),
+      PkiErrorCode.KEY_INVALID,
+      /PEM label "X509 CRL"/,
+    );
     await assertPkiError(() => ocspNameHashes(keys.publicKeyPem), PkiErrorCode.KEY_INVALID, /PEM label "PUBLIC KEY"/);
   });
 });

@@ -99,7 +99,12 @@ export function parseOcspRequest(der: Buffer | Uint8Array): OcspRequestInfo {
 
 function readOcspRequest(der: unknown): ReadRequest {
   const invalid = (problem: string, cause?: unknown): never => {
-    throw new PkiError(PkiErrorCode.OCSP_REQUEST_INVALID, problem, undefined, cause === undefined ? undefined : { cause });
+    throw new PkiError(
+      PkiErrorCode.OCSP_REQUEST_INVALID,
+      problem,
+      undefined,
+      cause === undefined ? undefined : { cause },
+    );
   };
   if (!(der instanceof Uint8Array)) return invalid('OCSP request must be a Buffer or Uint8Array');
   if (der.length > MAX_OCSP_REQUEST_BYTES) {
@@ -175,7 +180,7 @@ export async function respondOcsp(options: RespondOcspOptions): Promise<Buffer> 
     report(error);
     return statusOnlyResponse(OCSPResponseStatus.internalError);
   }
-  if (results.some((result) => result === null)) return statusOnlyResponse(OCSPResponseStatus.unauthorized);
+  if (results.some((result) => result == null)) return statusOnlyResponse(OCSPResponseStatus.unauthorized);
   const answers = results as OcspLookupResult[];
 
   try {
@@ -207,7 +212,8 @@ function checkLookupResult(result: OcspLookupResult, index: number): void {
   const invalid = (problem: string): never => {
     throw new PkiError(PkiErrorCode.OCSP_LOOKUP_INVALID, `lookup result ${index}: ${problem}`);
   };
-  if (!['good', 'revoked', 'unknown'].includes(result.status)) invalid(`unknown status ${JSON.stringify(result.status)}`);
+  if (!['good', 'revoked', 'unknown'].includes(result.status))
+    invalid(`unknown status ${JSON.stringify(result.status)}`);
   if (result.status === 'revoked' && !isValidDate(result.revokedAt)) invalid('a revoked status needs revokedAt');
   if (result.reason !== undefined && !REVOCATION_REASONS.includes(result.reason)) {
     invalid(`unknown revocation reason ${JSON.stringify(result.reason)}`);
@@ -216,7 +222,11 @@ function checkLookupResult(result: OcspLookupResult, index: number): void {
 
 function sameCertificate(responder: SignerPem, signer: LoadedSigner): boolean {
   if (responder.certificatePem === signer.certificate.certificatePem) return true;
-  const certificate = parseCertificate(responder.certificatePem, PkiErrorCode.SIGNER_INVALID, 'OCSP responder certificate');
+  const certificate = parseCertificate(
+    responder.certificatePem,
+    PkiErrorCode.SIGNER_INVALID,
+    'OCSP responder certificate',
+  );
   return certificate.der.equals(signer.certificate.der);
 }
 
@@ -284,7 +294,8 @@ function certStatus(answer: OcspLookupResult): CertStatus {
       return new CertStatus({
         revoked: new RevokedInfo({
           revocationTime: wholeSeconds((answer.revokedAt as Date).getTime()),
-          revocationReason: answer.reason === undefined ? undefined : new CRLReason(REVOCATION_REASON_CODES[answer.reason]),
+          revocationReason:
+            answer.reason === undefined ? undefined : new CRLReason(REVOCATION_REASON_CODES[answer.reason]),
         }),
       });
   }

@@ -85,7 +85,10 @@ export async function assertPkiError(
   } catch (caught) {
     error = caught;
   }
-  assert.ok(error instanceof PkiError, `expected PkiError ${code}, got ${error === undefined ? 'no error' : String(error)}`);
+  assert.ok(
+    error instanceof PkiError,
+    `expected PkiError ${code}, got ${error === undefined ? 'no error' : String(error)}`,
+  );
   assert.equal(error.code, code, `expected ${code}, got ${error.code}: ${error.message}`);
   if (message) assert.match(error.message, message);
   return error;
@@ -97,7 +100,10 @@ export function sha(algorithm: 'sha1' | 'sha256', data: Uint8Array): string {
 
 /** Re-wraps DER in PEM with any label. */
 export function toPem(der: Uint8Array, label: string): string {
-  const lines = Buffer.from(der).toString('base64').match(/.{1,64}/g) ?? [];
+  const lines =
+    Buffer.from(der)
+      .toString('base64')
+      .match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 

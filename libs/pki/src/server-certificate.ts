@@ -31,7 +31,9 @@ export interface IssueServerCertificateOptions {
  * TLS server certificate with a fresh key: CN = first hostname, SAN dNSName/iPAddress for every hostname,
  * CA:FALSE, EKU serverAuth, keyUsage digitalSignature (+ keyEncipherment for RSA keys).
  */
-export async function issueServerCertificate(options: IssueServerCertificateOptions): Promise<SignerPem & CertificateInfo> {
+export async function issueServerCertificate(
+  options: IssueServerCertificateOptions,
+): Promise<SignerPem & CertificateInfo> {
   validateServerCertificateOptions(options);
   const now = options.now ?? new Date();
   const signer = loadSigner(options.ca, { role: 'CA', mustAllow: 'keyCertSign' });
@@ -67,7 +69,11 @@ function uniqueHostnames(hostnames: readonly string[]): string[] {
   const seen = new Set<string>();
   const result: string[] = [];
   for (const hostname of hostnames) {
-    const key = isIPv6(hostname) ? ipv6Bytes(hostname).toString('hex') : isIPv4(hostname) ? hostname : hostname.toLowerCase();
+    const key = isIPv6(hostname)
+      ? ipv6Bytes(hostname).toString('hex')
+      : isIPv4(hostname)
+        ? hostname
+        : hostname.toLowerCase();
     if (seen.has(key)) continue;
     seen.add(key);
     result.push(isIPv4(hostname) || isIPv6(hostname) ? hostname : hostname.toLowerCase());

@@ -40,7 +40,12 @@ function problemsOf(validate: (options: unknown) => void, options: unknown): str
   return [];
 }
 
-function suite(name: string, validate: (options: unknown) => void, valid: Record<string, unknown>, cases: Case[]): void {
+function suite(
+  name: string,
+  validate: (options: unknown) => void,
+  valid: Record<string, unknown>,
+  cases: Case[],
+): void {
   describe(name, () => {
     it('accepts valid options', () => {
       assert.deepEqual(problemsOf(validate, valid), []);
@@ -91,7 +96,11 @@ const nameCases = (key: string): Case[] => [
 const signerCases = (key: string): Case[] => [
   [`${key} missing`, { [key]: undefined }, `${key} must be an object with certificatePem and privateKeyPem`],
   [`${key} a string`, { [key]: PEM }, `${key} must be an object with certificatePem and privateKeyPem`],
-  [`${key}.certificatePem not PEM`, { [key]: { ...signer, certificatePem: 'abc' } }, `${key}.certificatePem must be a PEM string`],
+  [
+    `${key}.certificatePem not PEM`,
+    { [key]: { ...signer, certificatePem: 'abc' } },
+    `${key}.certificatePem must be a PEM string`,
+  ],
   [`${key}.privateKeyPem missing`, { [key]: { certificatePem: PEM } }, `${key}.privateKeyPem must be a PEM string`],
 ];
 
@@ -119,20 +128,58 @@ suite('validateCaImportOptions', validateCaImportOptions, { certificatePem: PEM,
 suite(
   'validateServerCertificateOptions',
   validateServerCertificateOptions,
-  { ca: signer, hostnames: ['enclave.example', '*.enclave.example', '10.0.0.1', '::1', 'localhost'], validityDays: 397, now, algorithm: 'RSA-2048' },
+  {
+    ca: signer,
+    hostnames: ['enclave.example', '*.enclave.example', '10.0.0.1', '::1', 'localhost'],
+    validityDays: 397,
+    now,
+    algorithm: 'RSA-2048',
+  },
   [
     ...signerCases('ca'),
     ['hostnames missing', { hostnames: undefined }, 'hostnames must contain at least one DNS name or IP address'],
     ['hostnames empty', { hostnames: [] }, 'hostnames must contain at least one DNS name or IP address'],
-    ['hostnames a string', { hostnames: 'enclave.example' }, 'hostnames must contain at least one DNS name or IP address'],
-    ['a hostname with a space', { hostnames: ['a b'] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "a b"'],
-    ['a URL as hostname', { hostnames: ['x.example', 'https://x.example'] }, 'hostnames[1] must be a DNS name or an IPv4/IPv6 address, got "https://x.example"'],
-    ['a bracketed IPv6', { hostnames: ['[::1]'] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "[::1]"'],
-    ['an out-of-range IPv4', { hostnames: ['300.1.1.1'] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "300.1.1.1"'],
-    ['a label starting with "-"', { hostnames: ['-x.example'] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "-x.example"'],
-    ['a trailing dot', { hostnames: ['x.example.'] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "x.example."'],
+    [
+      'hostnames a string',
+      { hostnames: 'enclave.example' },
+      'hostnames must contain at least one DNS name or IP address',
+    ],
+    [
+      'a hostname with a space',
+      { hostnames: ['a b'] },
+      'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "a b"',
+    ],
+    [
+      'a URL as hostname',
+      { hostnames: ['x.example', 'https://x.example'] },
+      'hostnames[1] must be a DNS name or an IPv4/IPv6 address, got "https://x.example"',
+    ],
+    [
+      'a bracketed IPv6',
+      { hostnames: ['[::1]'] },
+      'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "[::1]"',
+    ],
+    [
+      'an out-of-range IPv4',
+      { hostnames: ['300.1.1.1'] },
+      'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "300.1.1.1"',
+    ],
+    [
+      'a label starting with "-"',
+      { hostnames: ['-x.example'] },
+      'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "-x.example"',
+    ],
+    [
+      'a trailing dot',
+      { hostnames: ['x.example.'] },
+      'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got "x.example."',
+    ],
     ['a non-string hostname', { hostnames: [7] }, 'hostnames[0] must be a DNS name or an IPv4/IPv6 address, got 7'],
-    ['101 hostnames', { hostnames: Array.from({ length: 101 }, (_, i) => `h${i}.example`) }, 'hostnames must contain at most 100 entries'],
+    [
+      '101 hostnames',
+      { hostnames: Array.from({ length: 101 }, (_, i) => `h${i}.example`) },
+      'hostnames must contain at most 100 entries',
+    ],
     [
       'a first hostname longer than 64 characters',
       { hostnames: [`${'a'.repeat(60)}.example`] },
@@ -166,9 +213,21 @@ suite(
     ['username with a dot', { username: 'a.b.c' }, 'username must match [a-z0-9_-]{3,32}'],
     ['username with a trailing newline', { username: 'alice\n' }, 'username must match [a-z0-9_-]{3,32}'],
     ...nameCases('organization'),
-    ['accountKey missing', { accountKey: undefined }, 'accountKey must be an object with publicKeyPem and privateKeyPem'],
-    ['accountKey.publicKeyPem missing', { accountKey: { privateKeyPem: PEM } }, 'accountKey.publicKeyPem must be a PEM string'],
-    ['accountKey.privateKeyPem not PEM', { accountKey: { publicKeyPem: PEM, privateKeyPem: 'x' } }, 'accountKey.privateKeyPem must be a PEM string'],
+    [
+      'accountKey missing',
+      { accountKey: undefined },
+      'accountKey must be an object with publicKeyPem and privateKeyPem',
+    ],
+    [
+      'accountKey.publicKeyPem missing',
+      { accountKey: { privateKeyPem: PEM } },
+      'accountKey.publicKeyPem must be a PEM string',
+    ],
+    [
+      'accountKey.privateKeyPem not PEM',
+      { accountKey: { publicKeyPem: PEM, privateKeyPem: 'x' } },
+      'accountKey.privateKeyPem must be a PEM string',
+    ],
     ...validityCases,
     ...nowCases,
     ...urlCases,
@@ -192,12 +251,36 @@ suite(
     ...signerCases('account'),
     ['csrPem missing', { csrPem: undefined }, 'csrPem must be a non-empty string'],
     ['csrPem blank', { csrPem: ' \n' }, 'csrPem must be a non-empty string'],
-    ['forbiddenKeyIds a string', { forbiddenKeyIds: 'abc' }, 'forbiddenKeyIds must be an array of 40-digit hex key IDs'],
-    ['forbiddenKeyIds with a SHA-256 ID', { forbiddenKeyIds: ['a'.repeat(64)] }, 'forbiddenKeyIds must be an array of 40-digit hex key IDs'],
-    ['forbiddenKeyIds with non-hex', { forbiddenKeyIds: ['g'.repeat(40)] }, 'forbiddenKeyIds must be an array of 40-digit hex key IDs'],
-    ['deviceName empty', { deviceName: '' }, 'deviceName must be a string of 1 to 255 characters without control characters'],
-    ['deviceName 256 characters', { deviceName: 'd'.repeat(256) }, 'deviceName must be a string of 1 to 255 characters without control characters'],
-    ['deviceName with a NUL', { deviceName: 'a\u0000b' }, 'deviceName must be a string of 1 to 255 characters without control characters'],
+    [
+      'forbiddenKeyIds a string',
+      { forbiddenKeyIds: 'abc' },
+      'forbiddenKeyIds must be an array of 40-digit hex key IDs',
+    ],
+    [
+      'forbiddenKeyIds with a SHA-256 ID',
+      { forbiddenKeyIds: ['a'.repeat(64)] },
+      'forbiddenKeyIds must be an array of 40-digit hex key IDs',
+    ],
+    [
+      'forbiddenKeyIds with non-hex',
+      { forbiddenKeyIds: ['g'.repeat(40)] },
+      'forbiddenKeyIds must be an array of 40-digit hex key IDs',
+    ],
+    [
+      'deviceName empty',
+      { deviceName: '' },
+      'deviceName must be a string of 1 to 255 characters without control characters',
+    ],
+    [
+      'deviceName 256 characters',
+      { deviceName: 'd'.repeat(256) },
+      'deviceName must be a string of 1 to 255 characters without control characters',
+    ],
+    [
+      'deviceName with a NUL',
+      { deviceName: 'a\u0000b' },
+      'deviceName must be a string of 1 to 255 characters without control characters',
+    ],
     ...validityCases,
     ...nowCases,
     ...urlCases,
@@ -226,17 +309,46 @@ suite(
     ['crlNumber above 2^53', { crlNumber: 2 ** 60 }, 'crlNumber must be a non-negative integer'],
     ['crlNumber 2^159', { crlNumber: 2n ** 159n }, 'crlNumber must be below 2^159 (at most 20 octets)'],
     ['entries missing', { entries: undefined }, 'entries must be an array'],
-    ['an entry that is not an object', { entries: ['0a'] }, 'entries[0] must be an object with serialNumber and revocationDate'],
-    ['a non-hex serial', { entries: [{ serialNumber: 'xyz', revocationDate: now }] }, 'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits'],
-    ['a zero serial', { entries: [{ serialNumber: '00', revocationDate: now }] }, 'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits'],
-    ['a 41-digit serial', { entries: [{ serialNumber: '1'.repeat(41), revocationDate: now }] }, 'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits'],
-    ['a colon-separated serial', { entries: [{ serialNumber: '0a:1b', revocationDate: now }] }, 'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits'],
+    [
+      'an entry that is not an object',
+      { entries: ['0a'] },
+      'entries[0] must be an object with serialNumber and revocationDate',
+    ],
+    [
+      'a non-hex serial',
+      { entries: [{ serialNumber: 'xyz', revocationDate: now }] },
+      'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits',
+    ],
+    [
+      'a zero serial',
+      { entries: [{ serialNumber: '00', revocationDate: now }] },
+      'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits',
+    ],
+    [
+      'a 41-digit serial',
+      { entries: [{ serialNumber: '1'.repeat(41), revocationDate: now }] },
+      'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits',
+    ],
+    [
+      'a colon-separated serial',
+      { entries: [{ serialNumber: '0a:1b', revocationDate: now }] },
+      'entries[0].serialNumber must be a positive hex serial number of 1 to 40 digits',
+    ],
     [
       'the same serial twice in different spellings',
-      { entries: [{ serialNumber: '0A1B', revocationDate: now }, { serialNumber: 'a1b', revocationDate: now }] },
+      {
+        entries: [
+          { serialNumber: '0A1B', revocationDate: now },
+          { serialNumber: 'a1b', revocationDate: now },
+        ],
+      },
       'entries list serial number 0a1b more than once',
     ],
-    ['a revocationDate string', { entries: [{ serialNumber: '01', revocationDate: '2030-01-01' }] }, 'entries[0].revocationDate must be a valid Date'],
+    [
+      'a revocationDate string',
+      { entries: [{ serialNumber: '01', revocationDate: '2030-01-01' }] },
+      'entries[0].revocationDate must be a valid Date',
+    ],
     [
       'an unknown reason',
       { entries: [{ serialNumber: '01', revocationDate: now, reason: 'removeFromCRL' }] },
@@ -246,19 +358,33 @@ suite(
     ['nextUpdate missing', { nextUpdate: undefined }, 'nextUpdate must be a valid Date'],
     ['nextUpdate equal to thisUpdate', { nextUpdate: now }, 'nextUpdate must be after thisUpdate'],
     ['nextUpdate before thisUpdate', { thisUpdate: later, nextUpdate: now }, 'nextUpdate must be after thisUpdate'],
-    ['nextUpdate in the past without thisUpdate', { thisUpdate: undefined, nextUpdate: new Date(Date.now() - 1000) }, 'nextUpdate must be after thisUpdate'],
+    [
+      'nextUpdate in the past without thisUpdate',
+      { thisUpdate: undefined, nextUpdate: new Date(Date.now() - 1000) },
+      'nextUpdate must be after thisUpdate',
+    ],
   ],
 );
 
 suite(
   'validateOcspResponderOptions',
   validateOcspResponderOptions,
-  { requestDer: Buffer.from([0x30, 0x00]), lookup: async () => null, now, nextUpdateSeconds: 3600, onError: () => undefined },
+  {
+    requestDer: Buffer.from([0x30, 0x00]),
+    lookup: async () => null,
+    now,
+    nextUpdateSeconds: 3600,
+    onError: () => undefined,
+  },
   [
     ['requestDer a string', { requestDer: '3000' }, 'requestDer must be a Buffer or Uint8Array'],
     ['lookup missing', { lookup: undefined }, 'lookup must be a function'],
     ['nextUpdateSeconds 0', { nextUpdateSeconds: 0 }, 'nextUpdateSeconds must be an integer between 1 and 604800'],
-    ['nextUpdateSeconds 8 days', { nextUpdateSeconds: 8 * 86400 }, 'nextUpdateSeconds must be an integer between 1 and 604800'],
+    [
+      'nextUpdateSeconds 8 days',
+      { nextUpdateSeconds: 8 * 86400 },
+      'nextUpdateSeconds must be an integer between 1 and 604800',
+    ],
     ['onError not a function', { onError: 'log' }, 'onError must be a function'],
     ...nowCases,
   ],
@@ -276,15 +402,35 @@ describe('validation reporting', () => {
 
   it('every issuing function validates its options before doing any work', async () => {
     await assertPkiError(createCertificateAuthority({ commonName: '' }), PkiErrorCode.CONFIG_INVALID, /commonName/);
-    await assertPkiError(importCertificateAuthority({ certificatePem: '', privateKeyPem: PEM }), PkiErrorCode.CONFIG_INVALID, /certificatePem/);
-    await assertPkiError(issueServerCertificate({ ca: signer, hostnames: [] }), PkiErrorCode.CONFIG_INVALID, /hostnames/);
+    await assertPkiError(
+      importCertificateAuthority({ certificatePem: '', privateKeyPem: PEM }),
+      PkiErrorCode.CONFIG_INVALID,
+      /certificatePem/,
+    );
+    await assertPkiError(
+      issueServerCertificate({ ca: signer, hostnames: [] }),
+      PkiErrorCode.CONFIG_INVALID,
+      /hostnames/,
+    );
     await assertPkiError(
       issueAccountCertificate({ ca: signer, username: 'A', accountKey: { publicKeyPem: PEM, privateKeyPem: PEM } }),
       PkiErrorCode.CONFIG_INVALID,
       /username/,
     );
-    await assertPkiError(issueDeviceCertificate({ account: signer, csrPem: PEM, validityDays: 0 }), PkiErrorCode.CONFIG_INVALID, /validityDays/);
-    await assertPkiError(createCrl({ issuer: signer, crlNumber: -1, entries: [], nextUpdate: later }), PkiErrorCode.CONFIG_INVALID, /crlNumber/);
-    await assertPkiError(respondOcsp({ requestDer: Buffer.alloc(0), lookup: 'x' as never }), PkiErrorCode.CONFIG_INVALID, /lookup/);
+    await assertPkiError(
+      issueDeviceCertificate({ account: signer, csrPem: PEM, validityDays: 0 }),
+      PkiErrorCode.CONFIG_INVALID,
+      /validityDays/,
+    );
+    await assertPkiError(
+      createCrl({ issuer: signer, crlNumber: -1, entries: [], nextUpdate: later }),
+      PkiErrorCode.CONFIG_INVALID,
+      /crlNumber/,
+    );
+    await assertPkiError(
+      respondOcsp({ requestDer: Buffer.alloc(0), lookup: 'x' as never }),
+      PkiErrorCode.CONFIG_INVALID,
+      /lookup/,
+    );
   });
 });

@@ -48,7 +48,8 @@ class Checker {
   name(key: string, optional: boolean): void {
     this.check(key, optional, isName, `${key} must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);
     const value = this.options[key];
-    if (typeof value === 'string' && hasControlCharacters(value)) this.add(`${key} must not contain control characters`);
+    if (typeof value === 'string' && hasControlCharacters(value))
+      this.add(`${key} must not contain control characters`);
   }
 
   validityDays(): void {
@@ -143,7 +144,12 @@ export function validateServerCertificateOptions(options: unknown): void {
 export function validateAccountCertificateOptions(options: unknown): void {
   const c = start(options);
   c.signer('ca');
-  c.check('username', false, (value) => typeof value === 'string' && USERNAME_PATTERN.test(value), 'username must match [a-z0-9_-]{3,32}');
+  c.check(
+    'username',
+    false,
+    (value) => typeof value === 'string' && USERNAME_PATTERN.test(value),
+    'username must match [a-z0-9_-]{3,32}',
+  );
   c.name('organization', true);
   c.pemPair('accountKey', ['publicKeyPem', 'privateKeyPem']);
   c.validityDays();
@@ -156,7 +162,12 @@ export function validateAccountCertificateOptions(options: unknown): void {
 export function validateDeviceCertificateOptions(options: unknown): void {
   const c = start(options);
   c.signer('account');
-  c.check('csrPem', false, (value) => typeof value === 'string' && value.trim() !== '', 'csrPem must be a non-empty string');
+  c.check(
+    'csrPem',
+    false,
+    (value) => typeof value === 'string' && value.trim() !== '',
+    'csrPem must be a non-empty string',
+  );
   c.check(
     'forbiddenKeyIds',
     true,
@@ -180,7 +191,8 @@ export function validateCrlOptions(options: unknown): void {
   const c = start(options);
   c.signer('issuer');
   const { crlNumber, entries, thisUpdate, nextUpdate } = c.options;
-  const number = typeof crlNumber === 'bigint' ? crlNumber : Number.isSafeInteger(crlNumber) ? BigInt(crlNumber as number) : null;
+  const number =
+    typeof crlNumber === 'bigint' ? crlNumber : Number.isSafeInteger(crlNumber) ? BigInt(crlNumber as number) : null;
   if (number === null || number < 0n) c.add('crlNumber must be a non-negative integer');
   else if (number >= MAX_CRL_NUMBER) c.add('crlNumber must be below 2^159 (at most 20 octets)');
   if (!Array.isArray(entries)) {
@@ -283,7 +295,11 @@ function isHttpUrl(value: unknown): boolean {
 }
 
 function hasControlCharacters(value: string): boolean {
-  return /[\u0000-\u001f\u007f]/.test(value);
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 function isPlainObject(value: unknown): value is Options {
