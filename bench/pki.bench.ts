@@ -21,9 +21,26 @@ export async function run(): Promise<BenchFigure[]> {
   const csrs: string[] = [];
   try {
     for (let i = 0; i < 4; i++) {
-      execFileSync('openssl', ['req', '-new', '-newkey', 'rsa:4096', '-nodes', '-keyout', path.join(dir, `${i}.key`),
-        '-out', path.join(dir, `${i}.csr`), '-subj', `/CN=Jami device/UID=${i}`], { stdio: 'ignore' });
-      csrs.push(fs.readFileSync(path.join(dir, `${i}.csr`), 'utf8').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST'));
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-new',
+          '-newkey',
+          'rsa:4096',
+          '-nodes',
+          '-keyout',
+          path.join(dir, `${i}.key`),
+          '-out',
+          path.join(dir, `${i}.csr`),
+          '-subj',
+          `/CN=Jami device/UID=${i}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      csrs.push(
+        fs.readFileSync(path.join(dir, `${i}.csr`), 'utf8').replace(/CERTIFICATE REQUEST/g, 'NEW CERTIFICATE REQUEST'),
+      );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -47,7 +64,19 @@ export async function run(): Promise<BenchFigure[]> {
   );
   const baseline = { name: 'crypto.sign RSA-4096 loop (1 thread)', value: rawSign, unit: 'signatures/s' };
   return [
-    figure('device certificate issuance, sequential', issue, 'certificates/s', baseline, 'CSR parse + signature check + X.509 signing'),
-    figure('device certificate issuance, 4 in flight', issueParallel, 'certificates/s', baseline, 'uses the libuv thread pool (2 cores here)'),
+    figure(
+      'device certificate issuance, sequential',
+      issue,
+      'certificates/s',
+      baseline,
+      'CSR parse + signature check + X.509 signing',
+    ),
+    figure(
+      'device certificate issuance, 4 in flight',
+      issueParallel,
+      'certificates/s',
+      baseline,
+      'uses the libuv thread pool (2 cores here)',
+    ),
   ];
 }

@@ -19,8 +19,12 @@ async function main(): Promise<void> {
     if (only.length && !only.includes(suite)) continue;
     console.log(`# ${suite}`);
     for (const f of await mod.run()) {
-      console.log(`${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}`);
-      rows.push(`| ${suite} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | **${f.ratio.toFixed(3)}** | ${f.note ?? ''} |`);
+      console.log(
+        `${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}`,
+      );
+      rows.push(
+        `| ${suite} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | **${f.ratio.toFixed(3)}** | ${f.note ?? ''} |`,
+      );
     }
   }
   const file = path.join(__dirname, 'README.md');
@@ -32,7 +36,10 @@ async function main(): Promise<void> {
     '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
-  const updated = text.replace(/<!-- results:start -->[\s\S]*<!-- results:end -->/, `<!-- results:start -->\n${table}\n<!-- results:end -->`);
+  const updated = text.replace(
+    /<!-- results:start -->[\s\S]*<!-- results:end -->/,
+    `<!-- results:start -->\n${table}\n<!-- results:end -->`,
+  );
   if (!only.length) fs.writeFileSync(file, updated);
 }
 

@@ -9,7 +9,7 @@ const variables = Object.keys(envSchema.shape).sort();
 
 test('every configuration variable is in the README configuration table', () => {
   const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
-  const documented = [...readme.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]).sort();
+  const documented = [...readme.matchAll(/^\|\s*`([A-Z_]+)`\s*\|/gm)].map((m) => m[1]).sort();
   assert.deepEqual(documented, variables);
 });
 
