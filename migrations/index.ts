@@ -1,6 +1,7 @@
 import { Init1795302523017 } from './1795302523017-Init';
+import { JamsProtocol1795303746296 } from './1795303746296-JamsProtocol';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-export const MIGRATIONS: Function[] = [Init1795302523017];
+export const MIGRATIONS: Function[] = [Init1795302523017, JamsProtocol1795303746296];

@@ -3,16 +3,29 @@
 # Never starts a service unit: tests run every daemon themselves on 127.0.0.1.
 set -euo pipefail
 
-# command-on-PATH  debian-package
+# command-on-PATH (or an absolute path the package installs)  debian-package
 REQUIRED=(
   "openssl openssl"
   "redis-server redis-server"
+  # interop with the real Jami daemon (test/support/jamid.ts): daemon, private bus, local DHT node,
+  # namespaces, and the python3-dbus driver run with /usr/bin/python3.
+  "/usr/libexec/jamid jami-daemon"
+  "dbus-daemon dbus"
+  "dhtnode dhtnode"
+  "ip iproute2"
+  "nsenter util-linux"
+  "/usr/lib/python3/dist-packages/dbus/__init__.py python3-dbus"
+  "/usr/lib/python3/dist-packages/gi/__init__.py python3-gi"
 )
 
 missing=()
 for pair in "${REQUIRED[@]}"; do
   read -r cmd pkg <<<"$pair"
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  if [[ "$cmd" == /* ]]; then
+    [ -e "$cmd" ] || missing+=("$pkg")
+  else
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$pkg")
+  fi
 done
 
 if [ ${#missing[@]} -eq 0 ]; then

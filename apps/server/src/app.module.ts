@@ -11,10 +11,13 @@ import { SecretsModule } from './common/secrets.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source';
 import { DATABASE_URL } from './database/database.tokens';
+import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { CaModule } from './modules/ca/ca.module';
 import { HealthModule } from './modules/health/health.module';
+import { JamsModule } from './modules/jams/jams.module';
+import { NameserverModule } from './modules/nameserver/nameserver.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { SetupModule } from './modules/setup/setup.module';
 import { UsersModule } from './modules/users/users.module';
@@ -74,7 +77,15 @@ export class AppModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      imports: [...sharedImports(opts), HealthModule, SetupModule, UsersModule],
+      imports: [
+        ...sharedImports(opts),
+        HealthModule,
+        SetupModule,
+        UsersModule,
+        AccountsModule,
+        JamsModule,
+        NameserverModule,
+      ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };
   }

@@ -39,6 +39,11 @@ function bodyParserErrors(
 }
 
 export function configureHttp(app: INestApplication): void {
+  // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
+  app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
+    if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
+    next();
+  });
   app.use(express.json({ limit: '256kb' }));
   app.use(express.raw({ type: ['application/ocsp-request'], limit: '64kb' }));
   app.use(bodyParserErrors);

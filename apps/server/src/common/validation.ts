@@ -9,11 +9,14 @@ function flatten(errors: ValidationError[], prefix = ''): string[] {
   });
 }
 
-/** DTO validation: unknown properties are refused, messages name each bad field. */
-export function createValidationPipe(): ValidationPipe {
+/**
+ * DTO validation: unknown properties are refused (dropped instead with allowUnknown, for protocol bodies
+ * from Jami clients), messages name each bad field.
+ */
+export function createValidationPipe(opts: { allowUnknown?: boolean } = {}): ValidationPipe {
   return new ValidationPipe({
     whitelist: true,
-    forbidNonWhitelisted: true,
+    forbidNonWhitelisted: !opts.allowUnknown,
     transform: true,
     exceptionFactory: (errors) => {
       const problems = flatten(errors);

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { Policy, policyProblems } from '../modules/policy/daemon-keys';
 import { envSchema } from './config.schema';
 
 export type CaAlgorithm = 'RSA-4096' | 'P-256';
@@ -41,7 +42,14 @@ export interface AppConfig {
     caCert?: string;
     caKey?: string;
   };
-  auth: { tokenTtlSeconds: number; loginMaxFailures: number; loginWindowSeconds: number };
+  auth: {
+    tokenTtlSeconds: number;
+    deviceTokenTtlSeconds: number;
+    loginMaxFailures: number;
+    loginWindowSeconds: number;
+  };
+  /** Default policy sent to devices as Jami daemon keys. */
+  policy: { defaults: Policy };
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -74,6 +82,17 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   if (e.ENCLAVE_CA_CERT !== undefined && e.ENCLAVE_ADMIN_USER === undefined) {
     problems.push('ENCLAVE_CA_CERT: a CA can only be imported at unattended first start (set ENCLAVE_ADMIN_USER too)');
+  }
+  let policy: Policy = {};
+  if (e.ENCLAVE_DEFAULT_POLICY !== undefined) {
+    try {
+      const parsed: unknown = JSON.parse(e.ENCLAVE_DEFAULT_POLICY);
+      const bad = policyProblems(parsed);
+      if (bad.length) problems.push(...bad.map((p) => `ENCLAVE_DEFAULT_POLICY: ${p}`));
+      else policy = parsed as Policy;
+    } catch {
+      problems.push('ENCLAVE_DEFAULT_POLICY: must be a JSON object');
+    }
   }
   if (problems.length) throw new ConfigError(problems);
 
@@ -115,10 +134,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     auth: {
       tokenTtlSeconds: e.ENCLAVE_ADMIN_TOKEN_TTL,
+      deviceTokenTtlSeconds: e.ENCLAVE_DEVICE_TOKEN_TTL,
       loginMaxFailures: e.ENCLAVE_LOGIN_MAX_FAILURES,
       loginWindowSeconds: e.ENCLAVE_LOGIN_WINDOW_SECONDS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? 'json' },
+    policy: { defaults: policy },
   };
 }
 

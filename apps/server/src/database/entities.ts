@@ -1,3 +1,4 @@
+import { Account } from '../modules/accounts/account.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
@@ -6,6 +7,7 @@ import { CertificateAuthority } from '../modules/ca/certificate-authority.entity
 import { Crl } from '../modules/ca/crl.entity';
 import { IssuedCertificate } from '../modules/ca/issued-certificate.entity';
 import { ServerCertificate } from '../modules/ca/server-certificate.entity';
+import { SyncItem } from '../modules/jams/sync-item.entity';
 import { Setting } from '../modules/setup/setting.entity';
 import { Device } from '../modules/users/device.entity';
 import { User } from '../modules/users/user.entity';
@@ -13,6 +15,7 @@ import { User } from '../modules/users/user.entity';
 /** Every entity, registered once for the app, the worker, the CLI data source and the drift test. */
 export const ENTITIES = [
   AccessToken,
+  Account,
   Admin,
   AuditEvent,
   CertificateAuthority,
@@ -22,5 +25,6 @@ export const ENTITIES = [
   PooledAccountKey,
   ServerCertificate,
   Setting,
+  SyncItem,
   User,
 ];

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import type { Relation } from 'typeorm';
+import { IssuedCertificate } from '../ca/issued-certificate.entity';
 import { User } from './user.entity';
 
 /** A device enrolled by a user: its certificate was issued from the device's CSR, signed by the account key. */
@@ -25,6 +26,10 @@ export class Device {
 
   @Column({ name: 'certificate_id', type: 'uuid' })
   certificateId: string;
+
+  @ManyToOne(() => IssuedCertificate, { onDelete: 'RESTRICT' })
+  @JoinColumn({ name: 'certificate_id' })
+  certificate?: Relation<IssuedCertificate>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -80,9 +80,14 @@ export class UsersService {
     return { items: rows.map(toUserSummary), page, pageSize, total };
   }
 
-  async get(rawUsername: string): Promise<UserResponseDto> {
+  async entity(rawUsername: string): Promise<User> {
     const user = await this.users.findOne({ where: { username: rawUsername.trim().toLowerCase() } });
     if (!user) throw new AppError(ErrorCode.USER_NOT_FOUND, `No user "${rawUsername.slice(0, 64)}"`);
+    return user;
+  }
+
+  async get(rawUsername: string): Promise<UserResponseDto> {
+    const user = await this.entity(rawUsername);
     const devices = await this.devices.find({ where: { userId: user.id }, order: { createdAt: 'ASC' } });
     return {
       ...toUserSummary(user),

@@ -1,0 +1,121 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
+import { createValidationPipe } from '../../common/validation';
+import { CurrentJams, JamsAuthGuard, JamsPrincipal, RequireScope } from './jams-auth.guard';
+import {
+  DirectorySearchResponseDto,
+  EnrollDeviceDto,
+  EnrollmentResponseDto,
+  JamsDeviceDto,
+  JamsTokenDto,
+  RevokeResultDto,
+} from './jams.dto';
+import { EnrollmentAnswer, JamsService } from './jams.service';
+import { SyncService } from './sync.service';
+
+const syncBody = { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } };
+
+/** The JAMS client protocol, with the exact shapes and status codes Jami clients expect. */
+@ApiTags('jams')
+@Controller('api')
+export class JamsController {
+  constructor(
+    private readonly jams: JamsService,
+    private readonly sync: SyncService,
+  ) {}
+
+  @Post('auth/device')
+  @HttpCode(200)
+  @ApiBasicAuth()
+  @ApiOperation({ summary: 'Enroll a device: CSR in, certificate chain, receipt and policy out' })
+  @ApiOkResponse({ type: EnrollmentResponseDto })
+  enroll(
+    @Req() req: Request,
+    @Body(createValidationPipe({ allowUnknown: true })) body: EnrollDeviceDto,
+  ): Promise<EnrollmentAnswer> {
+    return this.jams.enroll(req, body);
+  }
+
+  @Post('login')
+  @HttpCode(200)
+  @ApiBasicAuth()
+  @ApiOperation({ summary: 'Token: device TLS client certificate → DEVICE, Basic → USER' })
+  @ApiOkResponse({ type: JamsTokenDto })
+  login(@Req() req: Request): Promise<JamsTokenDto> {
+    return this.jams.login(req);
+  }
+
+  @Get('auth/devices')
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiOperation({ summary: "The caller's devices, revoked ones flagged" })
+  @ApiOkResponse({ type: [JamsDeviceDto] })
+  devices(@CurrentJams() p: JamsPrincipal): Promise<JamsDeviceDto[]> {
+    return this.jams.devices(p.user);
+  }
+
+  @Delete('auth/device/:deviceId')
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @RequireScope('USER')
+  @ApiOperation({ summary: 'Revoke one of the caller’s devices (USER token)' })
+  @ApiOkResponse({ type: RevokeResultDto })
+  async revoke(@CurrentJams() p: JamsPrincipal, @Param('deviceId') deviceId: string): Promise<RevokeResultDto> {
+    await this.jams.revokeOwnDevice(p.user, deviceId);
+    return { success: true };
+  }
+
+  @Post('auth/contacts')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiBody(syncBody)
+  @ApiOperation({ summary: 'Merge the device’s contacts; answers the merged list' })
+  contacts(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
+    return this.sync.merge(p.user.id, 'contact', body);
+  }
+
+  @Post('auth/conversations')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiBody(syncBody)
+  @ApiOperation({ summary: 'Merge the device’s conversations; answers the merged list' })
+  conversations(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
+    return this.sync.merge(p.user.id, 'conversation', body);
+  }
+
+  @Post('auth/conversationRequests')
+  @HttpCode(200)
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiBody(syncBody)
+  @ApiOperation({ summary: 'Merge the device’s conversation requests; answers the merged list' })
+  conversationRequests(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
+    return this.sync.merge(p.user.id, 'conversationRequest', body);
+  }
+
+  @Get('auth/policyData')
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiOperation({ summary: 'The organization policy as flat Jami daemon keys' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] },
+    },
+  })
+  policyData(@CurrentJams() p: JamsPrincipal) {
+    return this.jams.policyData(p.user);
+  }
+
+  @Get('auth/directory/search')
+  @ApiBearerAuth()
+  @UseGuards(JamsAuthGuard)
+  @ApiOperation({ summary: 'Search the organization directory (enrolled users)' })
+  @ApiOkResponse({ type: DirectorySearchResponseDto })
+  async search(@Query('queryString') queryString?: string): Promise<DirectorySearchResponseDto> {
+    return { profiles: await this.jams.search(queryString) };
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AccountsModule } from '../accounts/accounts.module';
+import { CaModule } from '../ca/ca.module';
+import { PolicyModule } from '../policy/policy.module';
+import { UsersModule } from '../users/users.module';
+import { JamsAuthGuard } from './jams-auth.guard';
+import { JamsController } from './jams.controller';
+import { JamsService } from './jams.service';
+import { SyncItem } from './sync-item.entity';
+import { SyncService } from './sync.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule],
+  controllers: [JamsController],
+  providers: [JamsService, SyncService, JamsAuthGuard],
+})
+export class JamsModule {}
