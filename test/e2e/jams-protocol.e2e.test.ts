@@ -121,7 +121,10 @@ describe('POST /api/auth/device', () => {
     assert.equal(e.answer['Account.allModeratorsEnabled'], true);
     assert.ok(!('Account.proxyEnabled' in e.answer), 'keys the organization did not set are not sent');
 
-    const profile = (await server.request('GET', '/api/admin/users/alice', { token: admin })).json();
+    const profile = (await server.request('GET', '/api/admin/users/alice', { token: admin })).json<{
+      jamiId: string;
+      devices: { deviceId: string }[];
+    }>();
     assert.equal(profile.jamiId, jamiId);
     assert.deepEqual(
       profile.devices.map((d: { deviceId: string }) => d.deviceId),

@@ -98,10 +98,8 @@ test(
     } finally {
       const stopAt = Date.now();
       const results = (await env?.stop()) ?? [];
-      const killed = results.filter((r) => r.killed).map((r) => r.name);
-      t.diagnostic(
-        `teardown in ${Date.now() - stopAt} ms${killed.length ? `; SIGKILL needed for ${killed.join(', ')}` : ''}`,
-      );
+      const each = results.map((r) => `${r.name} ${r.ms} ms${r.killed ? ' (SIGKILL)' : ''}`).join(', ');
+      t.diagnostic(`teardown in ${Date.now() - stopAt} ms: ${each}`);
       await server?.close();
     }
   },

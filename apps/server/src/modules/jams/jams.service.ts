@@ -33,11 +33,8 @@ function displayName(user: User): string {
 }
 
 function deviceNameOf(raw: string | undefined): string {
-  const name = (raw ?? '')
-    .replace(/[\u0000-\u001f\u007f]/g, '')
-    .trim()
-    .slice(0, 128);
-  return name || 'Jami device';
+  const printable = [...(raw ?? '')].filter((c) => c.charCodeAt(0) >= 0x20 && c.charCodeAt(0) !== 0x7f).join('');
+  return printable.trim().slice(0, 128) || 'Jami device';
 }
 
 /** The JAMS client protocol: what stock Jami clients call (reference: jams-protocol.md). */
