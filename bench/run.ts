@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchFigure } from './harness';
+import * as jams from './jams.bench';
 import * as pki from './pki.bench';
 
-const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = { pki };
+const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = { pki, jams };
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);

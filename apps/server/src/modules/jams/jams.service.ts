@@ -148,7 +148,19 @@ export class JamsService {
       const token = await this.tokens.issue('USER', user.id, this.config.auth.deviceTokenTtlSeconds);
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }
-    const device = await this.deviceFromClientCertificate(req);
+    let device: Device;
+    try {
+      device = await this.deviceFromClientCertificate(req);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
+        await this.audit.record({
+          actor: `ip:${clientIp(req)}`,
+          action: 'device.login_refused',
+          details: { reason: err.message },
+        });
+      }
+      throw err;
+    }
     const token = await this.tokens.issue('DEVICE', device.userId, this.config.auth.deviceTokenTtlSeconds, {
       deviceId: device.deviceId,
     });
