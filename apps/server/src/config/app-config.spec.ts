@@ -52,3 +52,19 @@ test('booleans accept 1/0/true/false and nothing else', () => {
   assert.equal(loadConfig({ ENCLAVE_RUN_WORKERS: 'false' }).queue.runWorkers, false);
   assert.throws(() => loadConfig({ ENCLAVE_SKIP_MIGRATIONS: 'maybe' }), ConfigError);
 });
+
+test('ENCLAVE_DEFAULT_POLICY must be a JSON object of known Jami keys with the right types', () => {
+  assert.deepEqual(loadConfig({ ENCLAVE_DEFAULT_POLICY: '{"TURN.enable":true}' }).policy.defaults, {
+    'TURN.enable': true,
+  });
+  assert.throws(
+    () => loadConfig({ ENCLAVE_DEFAULT_POLICY: '{"TLS.privateKeyFile":"/x","TURN.enable":"yes"}' }),
+    (err: unknown) =>
+      err instanceof ConfigError &&
+      err.problems.includes(
+        'ENCLAVE_DEFAULT_POLICY: TLS.privateKeyFile is not a Jami account setting an organization may set',
+      ) &&
+      err.problems.includes('ENCLAVE_DEFAULT_POLICY: TURN.enable must be true or false'),
+  );
+  assert.throws(() => loadConfig({ ENCLAVE_DEFAULT_POLICY: 'not json' }), /must be a JSON object/);
+});
