@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createLogger } from './common/logger';
-import { startServer } from './server';
+import { RunningServer, startServer } from './server';
 
 async function main(): Promise<void> {
   let config;
@@ -15,25 +15,32 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger(config.log.level, config.log.format);
-  let running: Awaited<ReturnType<typeof startServer>>;
+  // Signals are handled from the first moment: a stop requested during start-up waits for it, then stops.
+  let started: Promise<RunningServer> | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    (started ?? Promise.reject(new Error('not started')))
+      .then((running) => running.stop())
+      .then(
+        () => process.exit(0),
+        (err) => {
+          logger.error({ err }, 'unclean shutdown');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  started = startServer(config, logger);
   try {
-    running = await startServer(config, logger);
+    await started;
   } catch (err) {
     logger.fatal({ err }, 'Enclave failed to start');
     process.exit(1);
   }
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    running.stop().then(
-      () => process.exit(0),
-      (err) => {
-        logger.error({ err }, 'unclean shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 void main();

@@ -72,13 +72,14 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     const tls = app.get(TlsService);
     const server = https.createServer(await tls.serverOptions(), app.getHttpAdapter().getInstance());
     tls.attach(server);
+    if (config.queue.runWorkers) registerProcessors(app);
+    await scheduleRecurringJobs(app);
+    // Listen last: once /healthz answers, the start is complete.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
-    if (config.queue.runWorkers) registerProcessors(app);
-    await scheduleRecurringJobs(app);
     logger.info({ port, publicUrl: config.http.publicUrl }, 'Enclave server listening (HTTPS)');
 
     const running = app;
