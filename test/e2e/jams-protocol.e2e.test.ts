@@ -95,6 +95,15 @@ describe('POST /api/auth/device', () => {
       await openssl(['verify', '-CAfile', 'ca.pem', '-untrusted', 'account.pem', 'device.pem']),
       /device.pem: OK/,
     );
+    const deviceText = await openssl(['x509', '-in', 'device.pem', '-noout', '-text']);
+    assert.match(
+      deviceText,
+      new RegExp(`URI:https://127\\.0\\.0\\.1:8443/api/crl/${jamiId}`),
+      'device certificates point to the account CRL',
+    );
+    const sealed = (await server.app.get(DataSource).query('SELECT private_key_sealed FROM accounts'))[0]
+      .private_key_sealed;
+    assert.ok(!String(sealed).includes('PRIVATE KEY'), 'account keys are encrypted at rest');
 
     const receipt = JSON.parse(String(e.answer.deviceReceipt));
     assert.equal(receipt.id, jamiId);
