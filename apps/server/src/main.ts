@@ -16,13 +16,13 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.log.level, config.log.format);
   // Signals are handled from the first moment: a stop requested during start-up waits for it, then stops.
-  let started: Promise<RunningServer> | undefined;
+  const startup: { server?: Promise<RunningServer> } = {};
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    (started ?? Promise.reject(new Error('not started')))
+    (startup.server ?? Promise.reject(new Error('not started')))
       .then((running) => running.stop())
       .then(
         () => process.exit(0),
@@ -34,9 +34,9 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  started = startServer(config, logger);
+  startup.server = startServer(config, logger);
   try {
-    await started;
+    await startup.server;
   } catch (err) {
     logger.fatal({ err }, 'Enclave failed to start');
     process.exit(1);
