@@ -16,6 +16,10 @@ REQUIRED=(
   "nsenter util-linux"
   "/usr/lib/python3/dist-packages/dbus/__init__.py python3-dbus"
   "/usr/lib/python3/dist-packages/gi/__init__.py python3-gi"
+  # LDAP / Active Directory integration (test/support/slapd.ts): slapd run on a throw-away config, and the
+  # ldap-utils CLIs (ldapsearch, ldapadd, ldapwhoami...) that seed and query it.
+  "/usr/sbin/slapd slapd"
+  "ldapsearch ldap-utils"
 )
 
 missing=()
