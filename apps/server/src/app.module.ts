@@ -15,6 +15,7 @@ import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { CaModule } from './modules/ca/ca.module';
+import { DirectoryModule } from './modules/directory/directory.module';
 import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
@@ -69,6 +70,7 @@ export function sharedImports(opts: AppModuleOptions) {
     QueueModule,
     AuthModule,
     CaModule,
+    DirectoryModule,
   ];
 }
 

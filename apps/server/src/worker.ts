@@ -6,6 +6,10 @@ import { AppModuleOptions, sharedImports } from './app.module';
 import { createLogger } from './common/logger';
 import { ConfigError, loadConfig } from './config/app-config';
 import { CaService } from './modules/ca/ca.service';
+import { DirectorySyncService } from './modules/directory/directory-sync.service';
+import { DirectoryScheduler } from './modules/directory/directory.scheduler';
+import { DirectoryService } from './modules/directory/directory.service';
+import { ProvisioningService } from './modules/directory/provisioning.service';
 import { KeyPoolService } from './modules/ca/key-pool.service';
 import { TokenService } from './modules/auth/token.service';
 import { QueueName } from './modules/queue/queue-names';
@@ -40,6 +44,16 @@ export function registerProcessors(app: INestApplicationContext): void {
         throw new Error(`Unknown maintenance job ${job.name}`);
     }
   });
+  const sync = app.get(DirectorySyncService);
+  queues.startWorker<{ runId?: string }>(QueueName.DirectorySync, async (job) => {
+    const run = job.data?.runId ? await sync.execute(job.data.runId) : await sync.scheduled();
+    return run ? { runId: run.id, status: run.status } : { skipped: 'no directory sync configured' };
+  });
+  const provisioning = app.get(ProvisioningService);
+  queues.startWorker<{ runId: string }>(QueueName.Provisioning, async (job) => {
+    const run = await provisioning.execute(job.data.runId);
+    return { runId: run.id, done: run.done, failed: run.failed };
+  });
 }
 
 /** Recurring jobs; upserting a scheduler is idempotent across restarts and processes. */
@@ -49,6 +63,7 @@ export async function scheduleRecurringJobs(app: INestApplicationContext): Promi
   const maintenance = queues.queue(QueueName.Maintenance);
   await maintenance.upsertJobScheduler('refresh-crls', { every: 30 * 60_000 }, { name: 'refresh-crls' });
   await maintenance.upsertJobScheduler('purge-tokens', { every: 60 * 60_000 }, { name: 'purge-tokens' });
+  await app.get(DirectoryScheduler).apply(await app.get(DirectoryService).config());
   // Fill the pool soon after start rather than waiting for the first period.
   await queues.queue(QueueName.KeyPool).add('fill', {});
 }

@@ -89,6 +89,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/directory": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Directory settings (the bind password is never returned) */
+        get: operations["Directory_settings"];
+        /** Change the directory settings: local, LDAP or Active Directory */
+        put: operations["Directory_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Test the connection: DNS, TCP, TLS, bind, search, and how many users the filter matches */
+        post: operations["Directory_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sync now (full by default); returns the queued run */
+        post: operations["Directory_syncNow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/sync-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recent sync runs */
+        get: operations["Directory_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/sync-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One sync run */
+        get: operations["Directory_run"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/sync-runs/{id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the suspensions a braked sync is holding back */
+        post: operations["Directory_confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/provision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pre-issue account keys and certificates for every active user without one */
+        post: operations["Directory_provision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/directory/provisioning/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Provisioning progress: count, rate, ETA */
+        get: operations["Directory_provisioningRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -435,6 +572,103 @@ export interface components {
             /** @enum {string} */
             scope: "ADMIN";
         };
+        AttributeMapDto: {
+            firstName?: string;
+            lastName?: string;
+            email?: string;
+            phone?: string;
+            photo?: string;
+        };
+        DirectorySettingsResponseDto: {
+            /** @enum {string} */
+            type: "local" | "ldap" | "ad";
+            url: string;
+            startTls: boolean;
+            caCertPem: string | null;
+            bindDn: string;
+            /** @description Whether a bind password is stored (it is never returned) */
+            bindPasswordSet: boolean;
+            baseDn: string;
+            userFilter: string;
+            usernameAttribute: string;
+            attributeMap: components["schemas"]["AttributeMapDto"];
+            groupBaseDn: string | null;
+            groupFilter: string | null;
+            syncIntervalMinutes: number;
+            fullSyncHours: number;
+            brakePercent: number;
+        };
+        DirectorySettingsDto: {
+            /** @enum {string} */
+            type: "local" | "ldap" | "ad";
+            /** @example ldaps://ldap.example.org */
+            url?: string;
+            /** @description StartTLS on an ldap:// URL */
+            startTls?: boolean;
+            /** @description PEM CA certificate(s) trusted for the directory */
+            caCertPem?: string;
+            bindDn?: string;
+            /** @description Write-only; omit to keep the stored one */
+            bindPassword?: string;
+            baseDn?: string;
+            userFilter?: string;
+            usernameAttribute?: string;
+            attributeMap?: components["schemas"]["AttributeMapDto"];
+            groupBaseDn?: string;
+            groupFilter?: string;
+            syncIntervalMinutes?: number;
+            fullSyncHours?: number;
+            brakePercent?: number;
+        };
+        ConnectionStageDto: {
+            /** @enum {string} */
+            stage: "url" | "dns" | "tcp" | "tls" | "bind" | "search";
+            ok: boolean;
+            message?: string;
+        };
+        ConnectionTestDto: {
+            ok: boolean;
+            stages: components["schemas"]["ConnectionStageDto"][];
+            /** @description Users the filter matches */
+            matchedUsers: number | null;
+        };
+        StartSyncDto: {
+            /**
+             * @default full
+             * @enum {string}
+             */
+            mode: "full" | "incremental";
+        };
+        SyncRunDto: {
+            id: string;
+            /** @enum {string} */
+            mode: "full" | "incremental";
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "awaiting_confirmation" | "confirmed";
+            trigger: string;
+            startedAt: string | null;
+            finishedAt: string | null;
+            seen: number;
+            added: number;
+            updated: number;
+            suspended: number;
+            reactivated: number;
+            errors: string[];
+            /** @description Suspensions waiting for confirmation (mass-deletion brake) */
+            pendingSuspensions: number;
+        };
+        ProvisioningRunDto: {
+            id: string;
+            status: string;
+            total: number;
+            done: number;
+            failed: number;
+            /** @description Accounts per second so far */
+            rate: number;
+            /** @description Seconds left at the current rate */
+            etaSeconds: number | null;
+            errors: string[];
+        };
         ReadinessDto: {
             /** @example ready */
             status: string;
@@ -738,6 +972,191 @@ export interface operations {
                 };
                 content: {
                     "application/ocsp-response": string;
+                };
+            };
+        };
+    };
+    Directory_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorySettingsResponseDto"];
+                };
+            };
+        };
+    };
+    Directory_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DirectorySettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DirectorySettingsResponseDto"];
+                };
+            };
+        };
+    };
+    Directory_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectionTestDto"];
+                };
+            };
+        };
+    };
+    Directory_syncNow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartSyncDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunDto"];
+                };
+            };
+        };
+    };
+    Directory_runs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunDto"][];
+                };
+            };
+        };
+    };
+    Directory_run: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunDto"];
+                };
+            };
+        };
+    };
+    Directory_confirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncRunDto"];
+                };
+            };
+        };
+    };
+    Directory_provision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvisioningRunDto"];
+                };
+            };
+        };
+    };
+    Directory_provisioningRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvisioningRunDto"];
                 };
             };
         };

@@ -9,6 +9,10 @@ import { IssuedCertificate } from '../modules/ca/issued-certificate.entity';
 import { ServerCertificate } from '../modules/ca/server-certificate.entity';
 import { SyncItem } from '../modules/jams/sync-item.entity';
 import { Setting } from '../modules/setup/setting.entity';
+import { DirectoryConfig } from '../modules/directory/directory-config.entity';
+import { ProvisioningRun } from '../modules/directory/provisioning-run.entity';
+import { DirectorySyncRun } from '../modules/directory/sync-run.entity';
+import { Group, GroupMember } from '../modules/groups/group.entity';
 import { Device } from '../modules/users/device.entity';
 import { User } from '../modules/users/user.entity';
 
@@ -20,9 +24,14 @@ export const ENTITIES = [
   AuditEvent,
   CertificateAuthority,
   Device,
+  DirectoryConfig,
+  DirectorySyncRun,
+  Group,
+  GroupMember,
   Crl,
   IssuedCertificate,
   PooledAccountKey,
+  ProvisioningRun,
   ServerCertificate,
   Setting,
   SyncItem,

@@ -157,7 +157,11 @@ export class AccountsService implements OnModuleInit {
   }
 
   /** Revokes the account certificate and every device, suspends the user and ends their tokens. */
-  async revokeAccount(user: User, actor: string): Promise<{ devices: number; jamiId: string | null }> {
+  async revokeAccount(
+    user: User,
+    actor: string,
+    opts: { reason?: 'admin' | 'directory'; action?: string; details?: Record<string, unknown> } = {},
+  ): Promise<{ devices: number; jamiId: string | null }> {
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`account:${user.id}`]);
       const devices = await m.find(Device, { where: { userId: user.id, revokedAt: IsNull() } });
@@ -168,14 +172,14 @@ export class AccountsService implements OnModuleInit {
         await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, 'cessationOfOperation', m);
         await m.update(Account, { id: account.id }, { revokedAt: new Date() });
       }
-      await m.update(User, { id: user.id }, { status: 'suspended' });
+      await m.update(User, { id: user.id }, { status: 'suspended', suspendedReason: opts.reason ?? 'admin' });
       await m.delete(AccessToken, { subjectId: user.id });
       await this.audit.record(
         {
           actor,
-          action: 'account.revoked',
+          action: opts.action ?? 'account.revoked',
           target: user.username,
-          details: { jamiId: account?.jamiId ?? null, devices: devices.length },
+          details: { jamiId: account?.jamiId ?? null, devices: devices.length, ...(opts.details ?? {}) },
         },
         m,
       );

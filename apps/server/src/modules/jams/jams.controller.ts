@@ -1,6 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { createValidationPipe } from '../../common/validation';
 import { CurrentJams, JamsAuthGuard, JamsPrincipal, RequireScope } from './jams-auth.guard';
 import {
@@ -32,9 +32,10 @@ export class JamsController {
   @ApiOkResponse({ type: EnrollmentResponseDto })
   enroll(
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
     @Body(createValidationPipe({ allowUnknown: true })) body: EnrollDeviceDto,
   ): Promise<EnrollmentAnswer> {
-    return this.jams.enroll(req, body);
+    return this.jams.enroll(req, res, body);
   }
 
   @Post('login')
@@ -42,8 +43,8 @@ export class JamsController {
   @ApiBasicAuth()
   @ApiOperation({ summary: 'Token: device TLS client certificate → DEVICE, Basic → USER' })
   @ApiOkResponse({ type: JamsTokenDto })
-  login(@Req() req: Request): Promise<JamsTokenDto> {
-    return this.jams.login(req);
+  login(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<JamsTokenDto> {
+    return this.jams.login(req, res);
   }
 
   @Get('auth/devices')

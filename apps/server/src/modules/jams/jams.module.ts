@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AccountsModule } from '../accounts/accounts.module';
 import { CaModule } from '../ca/ca.module';
 import { PolicyModule } from '../policy/policy.module';
+import { DirectoryModule } from '../directory/directory.module';
 import { UsersModule } from '../users/users.module';
 import { JamsAuthGuard } from './jams-auth.guard';
 import { JamsController } from './jams.controller';
@@ -11,7 +12,7 @@ import { SyncItem } from './sync-item.entity';
 import { SyncService } from './sync.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule],
+  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule],
   controllers: [JamsController],
   providers: [JamsService, SyncService, JamsAuthGuard],
 })

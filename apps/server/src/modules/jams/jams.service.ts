@@ -4,10 +4,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { issueDeviceReceipt } from '@enclave/core';
 import { issueDeviceCertificate, parseCsr } from '@enclave/pki';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { DataSource, ILike, IsNull, Not } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
-import { parseBasicAuth } from '../../common/basic-auth';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Account } from '../accounts/account.entity';
 import { AccountsService } from '../accounts/accounts.service';
@@ -17,7 +16,7 @@ import { CaService } from '../ca/ca.service';
 import { IssuedCertificate } from '../ca/issued-certificate.entity';
 import { PolicyService } from '../policy/policy.service';
 import { Device } from '../users/device.entity';
-import { UserAuthService } from '../users/user-auth.service';
+import { UserAuthService } from '../directory/user-auth.service';
 import { User } from '../users/user.entity';
 import { DirectoryProfileDto, EnrollDeviceDto, JamsDeviceDto, JamsTokenDto } from './jams.dto';
 
@@ -56,10 +55,9 @@ export class JamsService {
    * CSR's key with the account key and answers the flat JSON the client stores. Every check happens before
    * or inside one transaction: a refused request writes nothing and consumes no pooled key.
    */
-  async enroll(req: Request, dto: EnrollDeviceDto): Promise<EnrollmentAnswer> {
-    const creds = parseBasicAuth(req.headers.authorization);
-    if (!creds) throw new AppError(ErrorCode.UNAUTHENTICATED, 'HTTP Basic credentials are required to enroll a device');
-    const user = await this.userAuth.authenticate(creds.username, creds.password, clientIp(req));
+  async enroll(req: Request, res: Response, dto: EnrollDeviceDto): Promise<EnrollmentAnswer> {
+    const user = await this.userAuth.basic.authenticate(req, res);
+    if (!user) throw new AppError(ErrorCode.UNAUTHENTICATED, 'HTTP Basic credentials are required to enroll a device');
     const csr = await parseCsr(dto.csr);
     const ca = await this.ca.requireActive();
     const name = deviceNameOf(dto.deviceName);
@@ -119,8 +117,15 @@ export class JamsService {
     });
     if (result.created) await this.accounts.requestPoolRefill();
 
+    const photo = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .select('u.photo', 'photo')
+      .where('u.id = :id', { id: user.id })
+      .getRawOne<{ photo: Buffer | null }>();
     return {
       ...(await this.policy.forUser(user.id)),
+      ...(photo?.photo ? { userPhoto: photo.photo.toString('base64') } : {}),
       certificateChain: result.chain,
       deviceReceipt: result.receipt.receipt,
       receiptSignature: result.receipt.signature,
@@ -133,18 +138,17 @@ export class JamsService {
    * POST /api/login: Basic → USER token (bad credentials 403: a 401 here wipes the client's identity);
    * the device's TLS client certificate → DEVICE token (revoked or unknown device 401).
    */
-  async login(req: Request): Promise<JamsTokenDto> {
-    const creds = parseBasicAuth(req.headers.authorization);
-    if (creds) {
-      let user: User;
-      try {
-        user = await this.userAuth.authenticate(creds.username, creds.password, clientIp(req));
-      } catch (err) {
-        if (err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS) {
-          throw new AppError(ErrorCode.CREDENTIALS_REJECTED, err.message);
-        }
-        throw err;
+  async login(req: Request, res: Response): Promise<JamsTokenDto> {
+    let user: User | null;
+    try {
+      user = await this.userAuth.basic.authenticate(req, res);
+    } catch (err) {
+      if (err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS) {
+        throw new AppError(ErrorCode.CREDENTIALS_REJECTED, err.message);
       }
+      throw err;
+    }
+    if (user) {
       const token = await this.tokens.issue('USER', user.id, this.config.auth.deviceTokenTtlSeconds);
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }

@@ -4,4 +4,8 @@ export enum QueueName {
   KeyPool = 'key-pool',
   /** Periodic upkeep: CRL regeneration before nextUpdate, expired token cleanup. */
   Maintenance = 'maintenance',
+  /** Directory (LDAP / AD) syncs: scheduled and "sync now". */
+  DirectorySync = 'directory-sync',
+  /** Eager provisioning: account keys and certificates for synced users. */
+  Provisioning = 'provisioning',
 }

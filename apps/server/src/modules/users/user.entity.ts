@@ -31,6 +31,27 @@ export class User {
   @Column({ type: 'varchar', length: 16, default: 'active' })
   status: UserStatus;
 
+  /** Stable directory id (entryUUID, or objectGUID as hex): renames in the directory keep the user. */
+  @Column({ name: 'external_id', type: 'varchar', length: 64, nullable: true, unique: true })
+  externalId: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  dn: string | null;
+
+  @Column({ type: 'varchar', length: 64, nullable: true })
+  phone: string | null;
+
+  @Column({ type: 'bytea', nullable: true, select: false })
+  photo: Buffer | null;
+
+  /** modifyTimestamp (LDAP) / uSNChanged (AD) of the last synced version. */
+  @Column({ name: 'directory_version', type: 'varchar', length: 32, nullable: true })
+  directoryVersion: string | null;
+
+  /** Why the user is suspended: 'directory' (disabled or gone there), 'admin'. */
+  @Column({ name: 'suspended_reason', type: 'varchar', length: 16, nullable: true })
+  suspendedReason: string | null;
+
   /** Set once the account certificate is issued. */
   @Column({ name: 'jami_id', type: 'char', length: 40, nullable: true, unique: true })
   jamiId: string | null;

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Device } from './device.entity';
-import { UserAuthService } from './user-auth.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
@@ -9,7 +8,7 @@ import { UsersService } from './users.service';
 @Module({
   imports: [TypeOrmModule.forFeature([User, Device])],
   controllers: [UsersController],
-  providers: [UsersService, UserAuthService],
-  exports: [UsersService, UserAuthService],
+  providers: [UsersService],
+  exports: [UsersService],
 })
 export class UsersModule {}

@@ -1,0 +1,410 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client } from 'pg';
+import { DataSource, In } from 'typeorm';
+import { AppError, ErrorCode } from '../../common/app-error';
+import { AccountsService } from '../accounts/accounts.service';
+import { AuditService } from '../audit/audit.service';
+import { Group } from '../groups/group.entity';
+import { QueueName } from '../queue/queue-names';
+import { QueueService } from '../queue/queue.service';
+import { USERNAME_PATTERN } from '../users/username';
+import { User } from '../users/user.entity';
+import { DirectoryConfig } from './directory-config.entity';
+import { DirectoryUser, toDirectoryUser, userAttributes } from './directory-schema';
+import { SyncRunDto } from './directory.dto';
+import { DirectoryService } from './directory.service';
+import { LdapConnection } from './ldap-connection';
+import { DirectorySyncRun, SyncMode } from './sync-run.entity';
+
+const SYNC_LOCK = 'enclave:directory-sync';
+const MAX_ERRORS_KEPT = 200;
+
+interface RunState {
+  run: DirectorySyncRun;
+  seen: Set<string>;
+  toSuspend: Set<string>;
+  toReactivate: Set<string>;
+  watermark: string | null;
+}
+
+export function toSyncRunDto(r: DirectorySyncRun): SyncRunDto {
+  return {
+    id: r.id,
+    mode: r.mode,
+    status: r.status,
+    trigger: r.trigger,
+    startedAt: r.startedAt?.toISOString() ?? null,
+    finishedAt: r.finishedAt?.toISOString() ?? null,
+    seen: r.seen,
+    added: r.added,
+    updated: r.updated,
+    suspended: r.suspended,
+    reactivated: r.reactivated,
+    errors: r.errors,
+    pendingSuspensions: r.pendingSuspensions?.length ?? 0,
+  };
+}
+
+function newerVersion(type: 'ldap' | 'ad', a: string | null, b: string | null): string | null {
+  if (!a) return b;
+  if (!b) return a;
+  if (type === 'ad') return BigInt(a) >= BigInt(b) ? a : b;
+  return a >= b ? a : b;
+}
+
+/**
+ * Directory sync: paged searches keyed on entryUUID / objectGUID, batched upserts per page, group mirroring,
+ * and deprovisioning (suspend + revoke) of users disabled in or gone from the directory, behind a
+ * mass-deletion brake. Only one sync runs at a time (advisory lock).
+ */
+@Injectable()
+export class DirectorySyncService {
+  private readonly logger = new Logger(DirectorySyncService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly directory: DirectoryService,
+    private readonly accounts: AccountsService,
+    private readonly queues: QueueService,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Records a queued run and hands it to the workers. */
+  async enqueue(mode: SyncMode, trigger: string): Promise<DirectorySyncRun> {
+    const config = await this.directory.config();
+    if (config.type === 'local') {
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'Configure an LDAP or Active Directory directory before syncing');
+    }
+    const repo = this.dataSource.getRepository(DirectorySyncRun);
+    const run = await repo.save(repo.create({ mode, status: 'queued', trigger, errors: [] }));
+    await this.queues.queue(QueueName.DirectorySync).add('sync', { runId: run.id }, { attempts: 1 });
+    return run;
+  }
+
+  /** The scheduled job: a full sync when the last one is older than fullSyncHours, else incremental. */
+  async scheduled(): Promise<DirectorySyncRun | null> {
+    const config = await this.directory.config();
+    if (config.type === 'local' || config.syncIntervalMinutes === 0) return null;
+    const fullDue =
+      !config.lastFullSyncAt || Date.now() - config.lastFullSyncAt.getTime() > config.fullSyncHours * 3600_000;
+    const repo = this.dataSource.getRepository(DirectorySyncRun);
+    const run = await repo.save(
+      repo.create({
+        mode: fullDue || !config.syncWatermark ? 'full' : 'incremental',
+        status: 'queued',
+        trigger: 'schedule',
+        errors: [],
+      }),
+    );
+    return this.execute(run.id);
+  }
+
+  async get(id: string): Promise<DirectorySyncRun> {
+    const run = /^[0-9a-f-]{36}$/.test(id)
+      ? await this.dataSource.getRepository(DirectorySyncRun).findOne({ where: { id } })
+      : null;
+    if (!run) throw new AppError(ErrorCode.SYNC_RUN_NOT_FOUND, `No sync run ${id.slice(0, 40)}`);
+    return run;
+  }
+
+  list(limit = 50): Promise<DirectorySyncRun[]> {
+    return this.dataSource
+      .getRepository(DirectorySyncRun)
+      .find({ order: { startedAt: { direction: 'DESC', nulls: 'FIRST' } }, take: limit });
+  }
+
+  /** Runs a queued sync (the worker's job). Failures end the run cleanly; the next run starts afresh. */
+  async execute(runId: string): Promise<DirectorySyncRun> {
+    const repo = this.dataSource.getRepository(DirectorySyncRun);
+    const run = await repo.findOneOrFail({ where: { id: runId } });
+    const lock = new Client({ connectionString: (this.dataSource.options as { url: string }).url });
+    await lock.connect();
+    try {
+      const { rows } = await lock.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [SYNC_LOCK]);
+      if (!rows[0].ok) {
+        return this.finish(run, 'failed', ['another directory sync is running']);
+      }
+      run.status = 'running';
+      run.startedAt = new Date();
+      await repo.save(run);
+      const config = await this.directory.config();
+      const state: RunState = { run, seen: new Set(), toSuspend: new Set(), toReactivate: new Set(), watermark: null };
+      let conn: LdapConnection | undefined;
+      try {
+        conn = await this.directory.connect(config);
+        await this.syncUsers(conn, config, state);
+        if (run.mode === 'full') {
+          await this.collectGone(config, state);
+          if (config.groupBaseDn) await this.syncGroups(conn, config, state);
+        }
+      } catch (err) {
+        this.logger.warn({ err, runId }, 'directory sync failed');
+        return this.finish(run, 'failed', [...run.errors, `sync stopped: ${(err as Error).message}`]);
+      } finally {
+        await conn?.close();
+      }
+      await this.reactivate(state);
+      const activeBefore = await this.dataSource
+        .getRepository(User)
+        .count({ where: { source: config.type as 'ldap' | 'ad', status: 'active' } });
+      const braked = state.toSuspend.size > 0 && state.toSuspend.size > (activeBefore * config.brakePercent) / 100;
+      const configRepo = this.dataSource.getRepository(DirectoryConfig);
+      const watermark = newerVersion(config.type as 'ldap' | 'ad', config.syncWatermark, state.watermark);
+      await configRepo.update(
+        { id: 1 },
+        { syncWatermark: watermark, ...(run.mode === 'full' ? { lastFullSyncAt: new Date() } : {}) },
+      );
+      if (braked) {
+        run.pendingSuspensions = [...state.toSuspend];
+        await this.audit.record({
+          actor: 'system:directory-sync',
+          action: 'directory.sync_braked',
+          details: {
+            runId,
+            wouldSuspend: state.toSuspend.size,
+            activeUsers: activeBefore,
+            brakePercent: config.brakePercent,
+          },
+        });
+        return this.finish(run, 'awaiting_confirmation', run.errors);
+      }
+      run.suspended = await this.suspend([...state.toSuspend], runId);
+      return this.finish(run, 'succeeded', run.errors);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [SYNC_LOCK]).catch(() => undefined);
+      await lock.end();
+    }
+  }
+
+  /** An admin confirms a braked run: its pending suspensions are applied. */
+  async confirm(runId: string, actor: string): Promise<DirectorySyncRun> {
+    const run = await this.get(runId);
+    if (run.status !== 'awaiting_confirmation' || !run.pendingSuspensions) {
+      throw new AppError(
+        ErrorCode.SYNC_NOT_CONFIRMABLE,
+        `Sync run ${runId} is ${run.status}, not awaiting confirmation`,
+      );
+    }
+    await this.audit.record({
+      actor,
+      action: 'directory.sync_confirmed',
+      details: { runId, suspensions: run.pendingSuspensions.length },
+    });
+    run.suspended = await this.suspend(run.pendingSuspensions, runId, actor);
+    run.pendingSuspensions = null;
+    run.status = 'confirmed';
+    return this.dataSource.getRepository(DirectorySyncRun).save(run);
+  }
+
+  private async finish(
+    run: DirectorySyncRun,
+    status: DirectorySyncRun['status'],
+    errors: string[],
+  ): Promise<DirectorySyncRun> {
+    run.status = status;
+    run.finishedAt = new Date();
+    run.errors = errors.slice(0, MAX_ERRORS_KEPT);
+    return this.dataSource.getRepository(DirectorySyncRun).save(run);
+  }
+
+  private async syncUsers(conn: LdapConnection, config: DirectoryConfig, state: RunState): Promise<void> {
+    const flavor = this.directory.flavor(config);
+    let filter = config.userFilter;
+    if (state.run.mode === 'incremental' && config.syncWatermark) {
+      filter =
+        config.type === 'ad'
+          ? `(&${config.userFilter}(${flavor.versionAttribute}>=${BigInt(config.syncWatermark) + 1n}))`
+          : `(&${config.userFilter}(${flavor.versionAttribute}>=${config.syncWatermark}))`;
+    }
+    await conn.pagedSearch(
+      config.baseDn,
+      { filter, attributes: userAttributes(config), pageSize: 1000 },
+      async (entries) => {
+        const users: DirectoryUser[] = [];
+        for (const e of entries) {
+          const mapped = toDirectoryUser(config, e);
+          if ('error' in mapped) state.run.errors.push(mapped.error);
+          else users.push(mapped.user);
+        }
+        await this.upsertBatch(config, users, state);
+        state.run.seen += entries.length;
+        await this.dataSource
+          .getRepository(DirectorySyncRun)
+          .update({ id: state.run.id }, { seen: state.run.seen, added: state.run.added, updated: state.run.updated });
+      },
+    );
+  }
+
+  /** One statement per page: new users inserted, changed ones updated, unchanged ones untouched. */
+  private async upsertBatch(config: DirectoryConfig, batch: DirectoryUser[], state: RunState): Promise<void> {
+    const valid: DirectoryUser[] = [];
+    const names = new Set<string>();
+    for (const u of batch) {
+      const username = u.username.toLowerCase();
+      state.seen.add(u.externalId);
+      state.watermark = newerVersion(config.type as 'ldap' | 'ad', state.watermark, u.version);
+      if (!USERNAME_PATTERN.test(username)) {
+        state.run.errors.push(`${u.dn}: "${u.username}" does not fit Jami's name rules ([a-z0-9_-]{3,32})`);
+        continue;
+      }
+      if (names.has(username)) {
+        state.run.errors.push(`${u.dn}: username "${username}" appears twice`);
+        continue;
+      }
+      names.add(username);
+      valid.push({ ...u, username });
+    }
+    if (!valid.length) return;
+    const taken: { username: string; external_id: string | null }[] = await this.dataSource.query(
+      'SELECT username, external_id FROM users WHERE username = ANY($1)',
+      [valid.map((u) => u.username)],
+    );
+    const owner = new Map(taken.map((t) => [t.username, t.external_id]));
+    const rows = valid.filter((u) => {
+      const o = owner.get(u.username);
+      if (o !== undefined && o !== u.externalId) {
+        state.run.errors.push(`${u.dn}: username "${u.username}" belongs to another user`);
+        return false;
+      }
+      return true;
+    });
+    if (!rows.length) return;
+    const col = <K extends keyof DirectoryUser>(k: K) => rows.map((u) => u[k]);
+    const result: {
+      id: string;
+      inserted: boolean;
+      status: string;
+      suspended_reason: string | null;
+      disabled: boolean;
+    }[] = await this.dataSource.query(
+      `INSERT INTO users (external_id, username, dn, first_name, last_name, email, phone, photo, directory_version, source, status, suspended_reason)
+         SELECT t.external_id, t.username, t.dn, t.first_name, t.last_name, t.email, t.phone, t.photo, t.version, $11,
+                CASE WHEN t.disabled THEN 'suspended' ELSE 'active' END, CASE WHEN t.disabled THEN 'directory' END
+         FROM unnest($1::varchar[], $2::varchar[], $3::text[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::bytea[], $9::varchar[], $10::boolean[])
+              AS t(external_id, username, dn, first_name, last_name, email, phone, photo, version, disabled)
+         ON CONFLICT (external_id) DO UPDATE SET
+           username = EXCLUDED.username, dn = EXCLUDED.dn, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
+           email = EXCLUDED.email, phone = EXCLUDED.phone, photo = EXCLUDED.photo,
+           directory_version = EXCLUDED.directory_version, source = EXCLUDED.source, updated_at = now()
+         WHERE users.directory_version IS DISTINCT FROM EXCLUDED.directory_version
+            OR users.username IS DISTINCT FROM EXCLUDED.username OR users.dn IS DISTINCT FROM EXCLUDED.dn
+         RETURNING id, (xmax = 0) AS inserted, status, suspended_reason, false AS disabled`,
+      [
+        col('externalId'),
+        col('username'),
+        col('dn'),
+        col('firstName'),
+        col('lastName'),
+        col('email'),
+        col('phone'),
+        col('photo'),
+        col('version'),
+        col('disabled'),
+        config.type,
+      ],
+    );
+    for (const r of result) {
+      if (r.inserted) state.run.added++;
+      else state.run.updated++;
+    }
+    // Status follows the directory: disabled → suspend (if active); enabled again → reactivate what the
+    // directory had suspended.
+    const current: { id: string; external_id: string; status: string; suspended_reason: string | null }[] =
+      await this.dataSource.query(
+        'SELECT id, external_id, status, suspended_reason FROM users WHERE external_id = ANY($1)',
+        [rows.map((u) => u.externalId)],
+      );
+    const disabled = new Set(rows.filter((u) => u.disabled).map((u) => u.externalId));
+    for (const c of current) {
+      if (disabled.has(c.external_id) && c.status === 'active') state.toSuspend.add(c.id);
+      if (!disabled.has(c.external_id) && c.status === 'suspended' && c.suspended_reason === 'directory') {
+        state.toReactivate.add(c.id);
+      }
+    }
+  }
+
+  /** Full sync only: directory users not seen in this traversal are gone. */
+  private async collectGone(config: DirectoryConfig, state: RunState): Promise<void> {
+    const gone: { id: string }[] = await this.dataSource.query(
+      `SELECT u.id FROM users u WHERE u.source = $1 AND u.status = 'active' AND u.external_id IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM unnest($2::varchar[]) AS s(x) WHERE s.x = u.external_id)`,
+      [config.type, [...state.seen]],
+    );
+    for (const g of gone) state.toSuspend.add(g.id);
+  }
+
+  private async reactivate(state: RunState): Promise<void> {
+    if (!state.toReactivate.size) return;
+    const ids = [...state.toReactivate];
+    await this.dataSource.getRepository(User).update({ id: In(ids) }, { status: 'active', suspendedReason: null });
+    state.run.reactivated = ids.length;
+    await this.audit.record({
+      actor: 'system:directory-sync',
+      action: 'users.reactivated',
+      details: { runId: state.run.id, count: ids.length },
+    });
+  }
+
+  /** Suspends users and revokes their account and devices (CRL + OCSP), one audit entry each. */
+  private async suspend(userIds: string[], runId: string, actor = 'system:directory-sync'): Promise<number> {
+    let n = 0;
+    for (const id of userIds) {
+      const user = await this.dataSource.getRepository(User).findOne({ where: { id } });
+      if (!user || user.status !== 'active') continue;
+      await this.accounts.revokeAccount(user, actor, {
+        reason: 'directory',
+        action: 'user.deprovisioned',
+        details: { runId },
+      });
+      n++;
+    }
+    return n;
+  }
+
+  /** Mirrors directory groups (by stable id) and their members (by member DN). */
+  private async syncGroups(conn: LdapConnection, config: DirectoryConfig, state: RunState): Promise<void> {
+    const flavor = this.directory.flavor(config);
+    const groups: { externalId: string; name: string; dn: string; members: string[] }[] = [];
+    await conn.pagedSearch(
+      config.groupBaseDn as string,
+      {
+        filter: config.groupFilter ?? flavor.groupFilter,
+        attributes: ['cn', 'member', flavor.idAttribute],
+        pageSize: 500,
+      },
+      async (entries) => {
+        for (const e of entries) {
+          const idBytes = e.bytes[flavor.idAttribute.toLowerCase()]?.[0];
+          const externalId =
+            config.type === 'ad' ? idBytes?.toString('hex') : e.text[flavor.idAttribute.toLowerCase()]?.[0];
+          const name = e.text.cn?.[0];
+          if (!externalId || !name) {
+            state.run.errors.push(`${e.dn}: group without ${flavor.idAttribute} or cn`);
+            continue;
+          }
+          groups.push({ externalId: externalId.toLowerCase(), name, dn: e.dn, members: e.text.member ?? [] });
+        }
+      },
+    );
+    await this.dataSource.transaction(async (m) => {
+      for (const g of groups) {
+        const existing = await m.findOne(Group, { where: { externalId: g.externalId } });
+        const clash = await m.findOne(Group, { where: { name: g.name } });
+        const name = clash && clash.id !== existing?.id ? `${g.name} (${config.type})` : g.name;
+        const group = existing
+          ? (await m.update(Group, { id: existing.id }, { name, dn: g.dn }), existing)
+          : await m.save(
+              m.create(Group, { name, source: config.type as 'ldap' | 'ad', externalId: g.externalId, dn: g.dn }),
+            );
+        await m.query('DELETE FROM group_members WHERE group_id = $1', [group.id]);
+        if (g.members.length) {
+          await m.query(
+            `INSERT INTO group_members (group_id, user_id) SELECT $1, id FROM users WHERE lower(dn) = ANY($2) ON CONFLICT DO NOTHING`,
+            [group.id, g.members.map((d) => d.toLowerCase())],
+          );
+        }
+      }
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
+import { AppError, ErrorCode } from '../../common/app-error';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { AuditService } from '../audit/audit.service';
+import { LoginRateLimiter } from '../auth/login-rate-limiter';
+import { verifyPassword } from '../auth/password-hasher';
+import { User } from '../users/user.entity';
+import { BasicAuthenticator } from './basic-auth';
+import { DirectoryService } from './directory.service';
+
+/**
+ * Authenticates users (not admins) with their password, for Jami enrollment and the Basic /api/login:
+ * local users against their argon2id hash, directory users by binding as them (a directory user unknown
+ * so far is created on first login). Failed attempts are rate-limited per client address and username; a
+ * directory outage is DIRECTORY_UNAVAILABLE, never a false "wrong password".
+ */
+@Injectable()
+export class UserAuthService {
+  private readonly limiter: LoginRateLimiter;
+  /** Basic credentials through passport, verified by authenticate(). */
+  readonly basic = new BasicAuthenticator((username, password, req) =>
+    this.authenticate(username, password, req.socket.remoteAddress ?? 'unknown'),
+  );
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly audit: AuditService,
+    private readonly directory: DirectoryService,
+  ) {
+    this.limiter = new LoginRateLimiter(config.auth.loginMaxFailures, config.auth.loginWindowSeconds);
+  }
+
+  /** The user, or INVALID_CREDENTIALS / USER_SUSPENDED / TOO_MANY_ATTEMPTS. */
+  async authenticate(rawUsername: string, password: string, ip: string): Promise<User> {
+    const username = rawUsername.trim().toLowerCase();
+    this.limiter.check(ip, username);
+    const local = username.length <= 64 ? await this.users.findOne({ where: { username } }) : null;
+    const config = await this.directory.config();
+    let user: User | null = null;
+    if (config.type === 'local' || local?.source === 'local') {
+      user = (await verifyPassword(local?.passwordHash, password)) ? local : null;
+    } else {
+      try {
+        const found = await this.directory.authenticate(config, rawUsername.trim(), password);
+        if (found.disabled) {
+          this.limiter.succeed(ip, username);
+          throw new AppError(ErrorCode.USER_SUSPENDED, `User "${found.username}" is disabled in the directory`);
+        }
+        user = await this.directory.upsertUser(config, found);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS)) throw err;
+      }
+    }
+    if (!user) {
+      this.limiter.fail(ip, username);
+      await this.audit.record({ actor: `ip:${ip}`, action: 'user.login_failed', target: username.slice(0, 64) });
+      throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'Wrong username or password');
+    }
+    this.limiter.succeed(ip, username);
+    if (user.status !== 'active') throw new AppError(ErrorCode.USER_SUSPENDED, `User "${user.username}" is suspended`);
+    return user;
+  }
+}
