@@ -1,4 +1,5 @@
 import {
+  CipherGCMTypes,
   constants,
   createCipheriv,
   createDecipheriv,
@@ -52,7 +53,7 @@ export function rsaEncrypt(plaintext: Buffer, publicKey: string | KeyObject): Bu
   if (plaintext.length <= k - PKCS1_OVERHEAD) return rsa(plaintext);
   const aesKey = randomBytes(aesKeyLength(k));
   const iv = randomBytes(GCM_IV_LEN);
-  const cipher = createCipheriv(`aes-${aesKey.length * 8}-gcm`, aesKey, iv);
+  const cipher = createCipheriv(`aes-${aesKey.length * 8}-gcm` as CipherGCMTypes, aesKey, iv);
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   return Buffer.concat([rsa(aesKey), iv, body, cipher.getAuthTag()]);
 }
@@ -104,7 +105,7 @@ export function rsaDecrypt(cypher: Buffer, privateKey: string | KeyObject): Buff
   const aesKey = unwrapped && unwrapped.length === expected ? unwrapped : randomBytes(expected);
   const iv = cypher.subarray(k, k + GCM_IV_LEN);
   const tag = cypher.subarray(cypher.length - GCM_TAG_LEN);
-  const decipher = createDecipheriv(`aes-${expected * 8}-gcm`, aesKey, iv);
+  const decipher = createDecipheriv(`aes-${expected * 8}-gcm` as CipherGCMTypes, aesKey, iv);
   decipher.setAuthTag(tag);
   try {
     return Buffer.concat([decipher.update(cypher.subarray(k + GCM_IV_LEN, cypher.length - GCM_TAG_LEN)), decipher.final()]);

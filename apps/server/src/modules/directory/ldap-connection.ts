@@ -44,7 +44,7 @@ function toEntry(raw: ldap.SearchEntry): LdapEntry {
     text[name] = attr.values as string[];
     bytes[name] = (attr as unknown as { buffers: Buffer[] }).buffers;
   }
-  return { dn: raw.objectName ?? '', text, bytes };
+  return { dn: String(raw.objectName ?? ''), text, bytes };
 }
 
 /**
