@@ -11,7 +11,16 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { DhtNode, DhtNodeOptions, DhtValue, infoHash, keyId, signValue, ValueRejectedEvent } from '@enclave/core';
+import {
+  DhtNode,
+  DhtNodeOptions,
+  DhtValue,
+  infoHash,
+  keyId,
+  signValue,
+  ValueRejectedEvent,
+  verifyValue,
+} from '@enclave/core';
 import { DhtnodeProcess, dhtnodeUnavailableReason, stopDhtnodes } from '../support/dhtnode';
 
 const unavailable = dhtnodeUnavailableReason();
@@ -62,11 +71,14 @@ before(async () => {
   // X keeps no storage (every value offered is refused), so what it sees must come from A.
   X = await startOurNode({ identity: { privateKeyPem: ourKey.privateKeyPem }, storage: { maxBytes: 0 } });
   W = await startOurNode();
-  [A, B, E] = await Promise.all([
+  const results = await Promise.allSettled([
     DhtnodeProcess.start({ name: 'dhtnode-A', identity: true }),
     DhtnodeProcess.start({ name: 'dhtnode-B', identity: true }),
     DhtnodeProcess.start({ name: 'dhtnode-E', identity: true, bootstrap: [`127.0.0.1:${W.address.port}`] }),
   ]);
+  [A, B, E] = results.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
 });
 
 after(async () => {
@@ -88,37 +100,41 @@ test('our node bootstraps from a dhtnode: each gains the other in its routing ta
   );
 });
 
-test('a dhtnode reads back what we put: plain, signed over 600 bytes (value parts), encrypted to it', { skip }, async () => {
-  await joinX();
-  const [kPlain, kSigned, kEnc] = [key('plain'), key('signed'), key('encrypted')];
-  const signedText = `signed_by_enclave_${'x'.repeat(1400)}`; // value > 1280 B: two parts
+test(
+  'a dhtnode reads back what we put: plain, signed over 600 bytes (value parts), encrypted to it',
+  { skip },
+  async () => {
+    await joinX();
+    const [kPlain, kSigned, kEnc] = [key('plain'), key('signed'), key('encrypted')];
+    const signedText = `signed_by_enclave_${'x'.repeat(1400)}`; // value > 1280 B: two parts
 
-  const plain = await X.put(kPlain, 'hello_from_enclave');
-  const signed = await X.putSigned(kSigned, signedText, ourKey.privateKeyPem);
-  const encrypted = await X.putEncrypted(kEnc, 'secret_for_A', A!.certificatePem!);
-  for (const r of [plain, signed, encrypted]) {
-    assert.deepEqual(
-      r.storedOn.map((n) => n.id.toString('hex')),
-      [A!.nodeId],
-    );
-  }
-  for (const k of [kPlain, kSigned, kEnc]) assert.deepEqual(X.localValues(k), [], 'our node kept no copy');
+    const plain = await X.put(kPlain, 'hello_from_enclave');
+    const signed = await X.putSigned(kSigned, signedText, ourKey.privateKeyPem);
+    const encrypted = await X.putEncrypted(kEnc, 'secret_for_A', A!.certificatePem!);
+    for (const r of [plain, signed, encrypted]) {
+      assert.deepEqual(
+        r.storedOn.map((n) => n.id.toString('hex')),
+        [A!.nodeId],
+      );
+    }
+    for (const k of [kPlain, kSigned, kEnc]) assert.deepEqual(X.localValues(k), [], 'our node kept no copy');
 
-  const [gotPlain] = await A!.get(kPlain);
-  assert.equal(gotPlain?.text, 'hello_from_enclave');
-  assert.equal(gotPlain.utype, 'text/plain');
-  assert.equal(gotPlain.signed, false);
-  assert.equal(BigInt(`0x${gotPlain.id}`), plain.id);
+    const [gotPlain] = await A!.get(kPlain);
+    assert.equal(gotPlain?.text, 'hello_from_enclave');
+    assert.equal(gotPlain.utype, 'text/plain');
+    assert.equal(gotPlain.signed, false);
+    assert.equal(BigInt(`0x${gotPlain.id}`), plain.id);
 
-  const [gotSigned] = await A!.get(kSigned);
-  assert.equal(gotSigned?.text, signedText);
-  assert.equal(gotSigned.signed, true, `dhtnode verified our signature: ${gotSigned.line.slice(0, 80)}`);
+    const [gotSigned] = await A!.get(kSigned);
+    assert.equal(gotSigned?.text, signedText);
+    assert.equal(gotSigned.signed, true, `dhtnode verified our signature: ${gotSigned.line.slice(0, 80)}`);
 
-  const [gotEnc] = await A!.get(kEnc);
-  assert.equal(gotEnc?.text, 'secret_for_A');
-  assert.equal(gotEnc.decrypted, true, 'dhtnode decrypted it with its key');
-  assert.equal(gotEnc.signed, true, 'and verified the inner signature');
-});
+    const [gotEnc] = await A!.get(kEnc);
+    assert.equal(gotEnc?.text, 'secret_for_A');
+    assert.equal(gotEnc.decrypted, true, 'dhtnode decrypted it with its key');
+    assert.equal(gotEnc.signed, true, 'and verified the inner signature');
+  },
+);
 
 test('we read values a dhtnode stored, plain and signed (verified, owner = its public key id)', { skip }, async () => {
   const [kPlain, kSigned] = [key('from-dhtnode'), key('from-dhtnode-signed')];
@@ -126,7 +142,10 @@ test('we read values a dhtnode stored, plain and signed (verified, owner = its p
   const putPlain = await B!.put(kPlain, 'plain_from_dhtnode');
   await B!.putSigned(kSigned, 'signed_by_dhtnode');
   const storage = await B!.storage();
-  assert.ok(storage.some((s) => s.key === kPlain && s.values === 1), `B stores the value: ${JSON.stringify(storage)}`);
+  assert.ok(
+    storage.some((s) => s.key === kPlain && s.values === 1),
+    `B stores the value: ${JSON.stringify(storage)}`,
+  );
 
   const Y = await startOurNode();
   await Y.bootstrap([B!.address]);
@@ -141,34 +160,47 @@ test('we read values a dhtnode stored, plain and signed (verified, owner = its p
   const v = signed[0];
   assert.equal(v.data.toString(), 'signed_by_dhtnode');
   assert.ok(v.owner && v.signature, 'the value is signed');
+  assert.ok(verifyValue(v), 'its RSA-SHA512 signature verifies over the body bytes as received');
   assert.ok(v.raw!.length > 600, `it came in value parts (${v.raw!.length} bytes)`);
   assert.equal(keyId(v.owner).toString('hex'), B!.publicKeyId, 'signed by the dhtnode identity');
   assert.deepEqual(Y.localValues(kSigned), [], 'read from the dhtnode, not from our storage');
 });
 
-test('dhtnodes that bootstrap only from our node store on it: a value put by one is served to another', { skip }, async () => {
-  const [kPlain, kSigned] = [key('via-ours'), key('via-ours-signed')];
-  await eventually('our node W knows dhtnode E', () => W.nodes().some((n) => n.id.toString('hex') === E!.nodeId));
-  const putPlain = await E!.put(kPlain, 'plain_via_enclave');
-  const putSigned = await E!.putSigned(kSigned, 'signed_via_enclave');
-  assert.ok(putPlain.acked && putSigned.acked, 'our node acknowledged both puts');
-  assert.deepEqual(
-    W.localValues(kPlain).map((v) => v.data.toString()),
-    ['plain_via_enclave'],
-  );
-  const [storedSigned] = W.localValues(kSigned);
-  assert.equal(storedSigned?.data.toString(), 'signed_via_enclave');
-  assert.equal(keyId(storedSigned.owner!).toString('hex'), E!.publicKeyId, 'the signed put arrived whole and verified');
+test(
+  'dhtnodes that bootstrap only from our node store on it: a value put by one is served to another',
+  { skip },
+  async () => {
+    const [kPlain, kSigned] = [key('via-ours'), key('via-ours-signed')];
+    await eventually('our node W knows dhtnode E', () => W.nodes().some((n) => n.id.toString('hex') === E!.nodeId));
+    const putPlain = await E!.put(kPlain, 'plain_via_enclave');
+    const putSigned = await E!.putSigned(kSigned, 'signed_via_enclave');
+    assert.ok(putPlain.acked && putSigned.acked, 'our node acknowledged both puts');
+    assert.deepEqual(
+      W.localValues(kPlain).map((v) => v.data.toString()),
+      ['plain_via_enclave'],
+    );
+    const [storedSigned] = W.localValues(kSigned);
+    assert.equal(storedSigned?.data.toString(), 'signed_via_enclave');
+    assert.equal(
+      keyId(storedSigned.owner!).toString('hex'),
+      E!.publicKeyId,
+      'the signed put arrived whole and verified',
+    );
 
-  // E goes away, so only our node holds the values when F asks.
-  await E!.stop();
-  F = await DhtnodeProcess.start({ name: 'dhtnode-F', bootstrap: [`127.0.0.1:${W.address.port}`] });
-  const [gotPlain] = await F.get(kPlain);
-  assert.equal(gotPlain?.text, 'plain_via_enclave');
-  const [gotSigned] = await F.get(kSigned);
-  assert.equal(gotSigned?.text, 'signed_via_enclave');
-  assert.equal(gotSigned.signed, true, 'F verified the signature of the value our node served');
-});
+    // dhtnode publishes its certificate (type 8) at its public key id; our store policy checks that id.
+    await eventually('E published its certificate on our node', () => W.localValues(E!.publicKeyId!).length > 0);
+    assert.equal(W.localValues(E!.publicKeyId!)[0].type, 8);
+
+    // E goes away, so only our node holds the values when F asks.
+    await E!.stop();
+    F = await DhtnodeProcess.start({ name: 'dhtnode-F', bootstrap: [`127.0.0.1:${W.address.port}`] });
+    const [gotPlain] = await F.get(kPlain);
+    assert.equal(gotPlain?.text, 'plain_via_enclave');
+    const [gotSigned] = await F.get(kSigned);
+    assert.equal(gotSigned?.text, 'signed_via_enclave');
+    assert.equal(gotSigned.signed, true, 'F verified the signature of the value our node served');
+  },
+);
 
 test('a forged signature is rejected by our node: a tampered value a dhtnode serves is dropped', { skip }, async () => {
   await joinX();
@@ -179,9 +211,7 @@ test('a forged signature is rejected by our node: a tampered value a dhtnode ser
   const forged: DhtValue = { ...original, data: Buffer.from('tampered'), raw: undefined, body: undefined };
   await X.put(k, genuine);
   await X.put(k, forged);
-  await eventually('A stores both values', async () =>
-    (await A!.storage()).some((s) => s.key === k && s.values === 2),
-  );
+  await eventually('A stores both values', async () => (await A!.storage()).some((s) => s.key === k && s.values === 2));
 
   const rejected: ValueRejectedEvent[] = [];
   const onRejected = (e: ValueRejectedEvent) => {

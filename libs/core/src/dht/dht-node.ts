@@ -398,7 +398,9 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
         })(),
     );
     const results = await Promise.allSettled(
-      valid.map((n) => this.request({ host: n.host, port: n.port, id: Buffer.from(n.id, 'hex') }, 'ping', { id: this.id })),
+      valid.map((n) =>
+        this.request({ host: n.host, port: n.port, id: Buffer.from(n.id, 'hex') }, 'ping', { id: this.id }),
+      ),
     );
     const answered = results.filter((r) => r.status === 'fulfilled').length;
     if (answered > 0) {
@@ -475,7 +477,11 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   ): Promise<PutResult> {
     const sender = opts.privateKeyPem ?? this.identity;
     if (!sender) throw new Error('putEncrypted needs a signing key: set identity or pass privateKeyPem');
-    const value = encryptValue({ data, id: opts.id, type: opts.type, utype: opts.utype }, sender, recipientPublicKeyPem);
+    const value = encryptValue(
+      { data, id: opts.id, type: opts.type, utype: opts.utype },
+      sender,
+      recipientPublicKeyPem,
+    );
     return this.put(key, value, opts);
   }
 
@@ -597,7 +603,6 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     target: Buffer,
     method: 'find' | 'get',
     onReply?: (from: Endpoint, msg: WireMessage) => void,
-    targetNodes = TARGET_NODES,
   ): Promise<SearchResultNode[]> {
     const seeds: SearchNode[] = this.table.closest(target, SEARCH_NODES);
     const own = this.socket ? this.address : undefined;
@@ -607,7 +612,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       seeds,
       alpha: ALPHA,
       searchNodes: SEARCH_NODES,
-      targetNodes,
+      targetNodes: TARGET_NODES,
       accept: (n) => !own || n.port !== own.port || !(isLoopback(n.host) || n.host === own.host),
       ask: async (node, slow) => {
         const args: Args =
@@ -667,7 +672,9 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     try {
       msg = decodeMessage(datagram);
     } catch (err) {
-      if (err instanceof MalformedMessage) this.log('dropped malformed packet', { from: formatEndpoint(from), error: err.message });
+      if (err instanceof MalformedMessage) {
+        this.log('dropped malformed packet', { from: formatEndpoint(from), error: err.message });
+      }
       return;
     }
     if (msg.network !== this.network) return;
@@ -761,7 +768,13 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     const base: Args = { ...this.nodesFor(body.h, body.want, from), token: this.tokens.issue(from) };
     const select = body.query?.select ?? [];
     if (select.length > 0) {
-      return this.reply(from, tid, { ...base, fileds: selectFields(stored.map((e) => e.value), select) });
+      return this.reply(from, tid, {
+        ...base,
+        fileds: selectFields(
+          stored.map((e) => e.value),
+          select,
+        ),
+      });
     }
     this.reply(
       from,
@@ -773,7 +786,8 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
 
   private onPut({ body, tid }: WireMessage, from: Endpoint) {
     if (!body.h) return this.error(from, tid, ErrorCode.NON_AUTHORITATIVE, 'Put with no hash');
-    if (!this.tokens.check(body.token, from)) return this.error(from, tid, ErrorCode.UNAUTHORIZED, 'Put with wrong token');
+    if (!this.tokens.check(body.token, from))
+      return this.error(from, tid, ErrorCode.UNAUTHORIZED, 'Put with wrong token');
     const key = body.h;
     const changed: StoredValue[] = [];
     for (const raw of body.values ?? []) {
@@ -831,7 +845,8 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
   }
 
   private onRefresh({ body, tid }: WireMessage, from: Endpoint) {
-    if (!body.h || body.vid === undefined) return this.error(from, tid, ErrorCode.NON_AUTHORITATIVE, 'Refresh with no hash');
+    if (!body.h || body.vid === undefined)
+      return this.error(from, tid, ErrorCode.NON_AUTHORITATIVE, 'Refresh with no hash');
     if (!this.tokens.check(body.token, from)) {
       return this.error(from, tid, ErrorCode.UNAUTHORIZED, 'Refresh with wrong token');
     }
@@ -927,13 +942,22 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
       if (matching.length > 0) this.pushUpdate(key, l, matching);
     }
     for (const sub of this.subscriptions.values()) {
-      if (sub.key.equals(key)) this.deliver(sub, entries.map((e) => this.admit(key, e.raw)));
+      if (sub.key.equals(key))
+        this.deliver(
+          sub,
+          entries.map((e) => this.admit(key, e.raw)),
+        );
     }
   }
 
   private pushUpdate(key: Buffer, l: RemoteListener, entries: StoredValue[]) {
     const args: Args = { id: this.id, ve: 1, h: key, sid: l.sid, token: this.tokens.issue(l) };
-    this.fireAndForget(l, 'update', args, entries.map((e) => e.raw));
+    this.fireAndForget(
+      l,
+      'update',
+      args,
+      entries.map((e) => e.raw),
+    );
   }
 
   private fireAndForget(to: Endpoint, method: Method, args: Args, values?: Buffer[]) {

@@ -121,7 +121,8 @@ function parseTid(t: unknown): number {
 /** Decodes compact node info: 26-byte (IPv4) or 38-byte (IPv6) entries. */
 export function decodeNodes(bytes: Uint8Array, family: Family): CompactNode[] {
   const len = family === 4 ? NODE4_LEN : NODE6_LEN;
-  if (bytes.length % len !== 0) throw new MalformedMessage(`n${family} length ${bytes.length} is not a multiple of ${len}`);
+  if (bytes.length % len !== 0)
+    throw new MalformedMessage(`n${family} length ${bytes.length} is not a multiple of ${len}`);
   const b = Buffer.from(bytes);
   const nodes: CompactNode[] = [];
   for (let off = 0; off < b.length; off += len) {

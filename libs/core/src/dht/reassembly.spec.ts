@@ -10,7 +10,12 @@ test('values sent as parts are reassembled in header order, whatever their count
   const values = [randomBytes(2153), randomBytes(10), randomBytes(1280)];
   const r = new PartReassembler();
   let got: Buffer[] | undefined;
-  r.expect('k', values.map((v) => v.length), (v) => (got = v), 0);
+  r.expect(
+    'k',
+    values.map((v) => v.length),
+    (v) => (got = v),
+    0,
+  );
   for (const parts of partsOf(1, values)) r.add('k', parts, 1);
   assert.deepEqual(got, values);
   assert.equal(r.size, 0);

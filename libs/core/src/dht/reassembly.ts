@@ -74,7 +74,11 @@ export class PartReassembler {
     this.pending.set(key, p);
     const early = this.orphans.get(key);
     this.orphans.delete(key);
-    if (early) this.apply(p, early.parts.sort((a, b) => a.offset - b.offset));
+    if (early)
+      this.apply(
+        p,
+        early.parts.sort((a, b) => a.offset - b.offset),
+      );
     this.finishIfComplete(key, p);
   }
 

@@ -7,7 +7,7 @@ const own = Buffer.alloc(20, 0);
 /** An id sharing exactly `prefix` leading bits with `own` (all zero), then distinguished by `tag`. */
 function idAt(prefix: number, tag: number): Buffer {
   const id = Buffer.alloc(20, 0);
-  id[Math.floor(prefix / 8)] |= 0x80 >> prefix % 8;
+  id[Math.floor(prefix / 8)] |= 0x80 >> (prefix % 8);
   id[19] |= tag;
   return id;
 }

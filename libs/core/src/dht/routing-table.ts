@@ -134,7 +134,8 @@ export class RoutingTable {
 
   /** Drops nodes that failed too often. */
   prune(now = Date.now()): void {
-    for (const n of this.all()) if (n.failures >= MAX_FAILURES && now - n.lastSeen > NODE_EXPIRE_TIME_MS) this.remove(n.id);
+    for (const n of this.all())
+      if (n.failures >= MAX_FAILURES && now - n.lastSeen > NODE_EXPIRE_TIME_MS) this.remove(n.id);
   }
 
   info(n: NodeEntry, now = Date.now()): NodeInfo {

@@ -55,7 +55,8 @@ export function iterativeSearch(p: SearchParams): Promise<SearchResultNode[]> {
   const add = (node: SearchNode) => {
     if (node.id.equals(p.ownId)) return;
     const hex = node.id.toString('hex');
-    if (!candidates.has(hex)) candidates.set(hex, { node: { id: node.id, host: node.host, port: node.port }, state: 'new', slow: false });
+    if (!candidates.has(hex))
+      candidates.set(hex, { node: { id: node.id, host: node.host, port: node.port }, state: 'new', slow: false });
   };
   const trim = () => {
     if (candidates.size <= MAX_CANDIDATES) return;

@@ -59,7 +59,10 @@ test('a forged signed value is refused; edits need the same owner and a higher s
 
 test('limits: value size, values per key, total bytes; id 0 is invalid', () => {
   const s = new ValueStorage({ maxValueSize: 200, maxValuesPerKey: 2, maxBytes: 200 });
-  assert.deepEqual(s.store(key, createValue({ data: Buffer.alloc(300), id: 1n })), { stored: false, reason: 'too-large' });
+  assert.deepEqual(s.store(key, createValue({ data: Buffer.alloc(300), id: 1n })), {
+    stored: false,
+    reason: 'too-large',
+  });
   assert.deepEqual(s.store(key, createValue({ data: 'x', id: 0n })), { stored: false, reason: 'invalid-id' });
   assert.equal(s.store(key, createValue({ data: Buffer.alloc(100), id: 1n })).stored, true);
   assert.deepEqual(s.store(key, createValue({ data: Buffer.alloc(100), id: 2n })), {

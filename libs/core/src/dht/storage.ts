@@ -48,8 +48,7 @@ export type RejectReason =
   | 'expired';
 
 export type StoreOutcome =
-  | { stored: true; changed: boolean; entry: StoredValue }
-  | { stored: false; reason: RejectReason };
+  { stored: true; changed: boolean; entry: StoredValue } | { stored: false; reason: RejectReason };
 
 /** Certificates (type 8) carry a msgpack bin holding a PEM chain, leaf first; they belong at the leaf key's id. */
 function certificateKeyMatches(key: Buffer, value: DhtValue): boolean {

@@ -63,9 +63,12 @@ test('a value encrypted to us but addressed to someone else, or with a bad inner
   const misaddressed = encryptValue({ data: 'x' }, sender.privateKey, stranger.publicKey);
   const inner = rsaDecrypt(misaddressed.cypher!, stranger.privateKey);
   const rewrapped = { ...misaddressed, cypher: rsaEncrypt(inner, recipient.publicKey) };
-  assert.throws(() => decryptValue(rewrapped, recipient.privateKey), (e) => {
-    return e instanceof EncryptedValueRejected && e.message === 'recipient mismatch';
-  });
+  assert.throws(
+    () => decryptValue(rewrapped, recipient.privateKey),
+    (e) => {
+      return e instanceof EncryptedValueRejected && e.message === 'recipient mismatch';
+    },
+  );
 
   const genuine = encryptValue({ data: 'original' }, sender.privateKey, recipient.publicKey);
   const plain = rsaDecrypt(genuine.cypher!, recipient.privateKey);

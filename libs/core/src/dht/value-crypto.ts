@@ -108,7 +108,10 @@ export function rsaDecrypt(cypher: Buffer, privateKey: string | KeyObject): Buff
   const decipher = createDecipheriv(`aes-${expected * 8}-gcm` as CipherGCMTypes, aesKey, iv);
   decipher.setAuthTag(tag);
   try {
-    return Buffer.concat([decipher.update(cypher.subarray(k + GCM_IV_LEN, cypher.length - GCM_TAG_LEN)), decipher.final()]);
+    return Buffer.concat([
+      decipher.update(cypher.subarray(k + GCM_IV_LEN, cypher.length - GCM_TAG_LEN)),
+      decipher.final(),
+    ]);
   } catch {
     throw new DecryptionError('decryption failed');
   }
@@ -152,4 +155,3 @@ export function decryptValue(value: DhtValue, privateKey: string | KeyObject): D
   if (!verifyValue(decrypted)) throw new EncryptedValueRejected('signature mismatch');
   return decrypted;
 }
-

@@ -29,7 +29,10 @@ test('the signed body is msgpack {seq, owner, [to], type, data, [utype]}, as @ms
   const body = packBody({ seq: 3, owner, to, type: 4, data: Buffer.from('x'), utype: 'text/plain' });
   const expected = encode({ seq: 3, owner, to, type: 4, data: Buffer.from('x'), utype: 'text/plain' });
   assert.deepEqual(body, Buffer.from(expected));
-  assert.deepEqual(packBody({ type: 0, data: Buffer.from('y') }), Buffer.from(encode({ type: 0, data: Buffer.from('y') })));
+  assert.deepEqual(
+    packBody({ type: 0, data: Buffer.from('y') }),
+    Buffer.from(encode({ type: 0, data: Buffer.from('y') })),
+  );
 });
 
 test('a signed value verifies, keeps its exact body bytes through decode, and its owner id is the key id', () => {
@@ -72,7 +75,10 @@ test('only RSA keys sign or verify (OpenDHT checks RSA-SHA512 only)', () => {
 
 test('decoding rejects values OpenDHT rejects: owner without signature, owner without seq, no body', () => {
   const owner = signer.publicKey.export({ type: 'spki', format: 'der' });
-  const noSig = pack({ id: 1n, dat: { body: new RawMsgpack(packBody({ seq: 0, owner, type: 0, data: Buffer.alloc(1) })) } });
+  const noSig = pack({
+    id: 1n,
+    dat: { body: new RawMsgpack(packBody({ seq: 0, owner, type: 0, data: Buffer.alloc(1) })) },
+  });
   assert.throws(() => decodeValue(noSig), ValueFormatError);
   const noSeq = pack({ id: 1n, dat: { body: { owner, type: 0, data: Buffer.alloc(1) }, sig: Buffer.alloc(4) } });
   assert.throws(() => decodeValue(noSeq), /no seq/);

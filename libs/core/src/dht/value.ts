@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { keyId, spkiOf } from './info-hash';
-import { isMap, mapEntries, MsgpackFormatError, pack, Packable, RawMsgpack, unpack } from './msgpack';
+import { isMap, mapEntries, pack, Packable, RawMsgpack, unpack } from './msgpack';
 
 /**
  * OpenDHT's Value (opendht 2.4.12, value.h):
@@ -219,10 +219,7 @@ export function decodeValue(raw: Uint8Array): DhtValue {
     return value;
   } catch (err) {
     if (err instanceof ValueFormatError) throw err;
-    if (err instanceof MsgpackFormatError || err instanceof RangeError || err instanceof Error) {
-      throw new ValueFormatError(`malformed value: ${err.message}`);
-    }
-    throw err;
+    throw new ValueFormatError(`malformed value: ${(err as Error).message}`);
   }
 }
 

@@ -199,10 +199,15 @@ export class LdapConnection {
             batch.push(toEntry(entry));
             total++;
           });
-          res.on('page', (_result: unknown, next?: (err?: Error) => void) => {
+          // Pages are processed one after another; the last 'page' event is followed at once by 'end', so
+          // 'end' waits for the page still in flight.
+          let inFlight: Promise<void> = Promise.resolve();
+          res.on('page', (...args: unknown[]) => {
+            const next = args.find((a): a is (err?: Error) => void => typeof a === 'function');
             const page = batch;
             batch = [];
-            onPage(page).then(
+            inFlight = inFlight.then(() => onPage(page));
+            inFlight.then(
               () => next?.(),
               (e) => {
                 next?.(e as Error);
@@ -215,7 +220,8 @@ export class LdapConnection {
             if (failed) return;
             const rest = batch;
             batch = [];
-            (rest.length ? onPage(rest) : Promise.resolve()).then(() => resolve(total), fail);
+            inFlight = inFlight.then(() => (rest.length ? onPage(rest) : undefined));
+            inFlight.then(() => (failed ? undefined : resolve(total)), fail);
           });
         },
       );
