@@ -324,14 +324,13 @@ export class DirectorySyncService {
     }
   }
 
-  /** Full sync only: directory users not seen in this traversal are gone. */
+  /** Full sync only: directory users not seen in this traversal are gone (set difference in memory: O(n)). */
   private async collectGone(config: DirectoryConfig, state: RunState): Promise<void> {
-    const gone: { id: string }[] = await this.dataSource.query(
-      `SELECT u.id FROM users u WHERE u.source = $1 AND u.status = 'active' AND u.external_id IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM unnest($2::varchar[]) AS s(x) WHERE s.x = u.external_id)`,
-      [config.type, [...state.seen]],
+    const active: { id: string; external_id: string }[] = await this.dataSource.query(
+      `SELECT id, external_id FROM users WHERE source = $1 AND status = 'active' AND external_id IS NOT NULL`,
+      [config.type],
     );
-    for (const g of gone) state.toSuspend.add(g.id);
+    for (const u of active) if (!state.seen.has(u.external_id)) state.toSuspend.add(u.id);
   }
 
   private async reactivate(state: RunState): Promise<void> {
