@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DataSource } from 'typeorm';
+import { DirectorySyncService } from '../../apps/server/src/modules/directory/directory-sync.service';
+import { QueueName } from '../../apps/server/src/modules/queue/queue-names';
+import { QueueService } from '../../apps/server/src/modules/queue/queue.service';
 import { syncAndWait, waitForRun } from '../support/directory';
 import { deviceLogin, enroll, enrollOk, makeDevice } from '../support/jami-client';
 import { stopTestPostgres } from '../support/postgres';
@@ -188,6 +191,31 @@ describe('LDAP directory', { skip: unavailable }, () => {
     assert.equal((await user('staff030')).status, 'suspended');
     const again = await server.request('POST', `/api/admin/directory/sync-runs/${run.id}/confirm`, { token: admin });
     assert.equal(again.status, 409);
+  });
+
+  test('the schedule follows the settings; scheduled runs are incremental between full syncs', async () => {
+    const queue = server.app.get(QueueService).queue(QueueName.DirectorySync);
+    await server.request('PUT', '/api/admin/directory', {
+      token: admin,
+      body: { ...ldapSettings(), syncIntervalMinutes: 15 },
+    });
+    const schedulers = await queue.getJobSchedulers();
+    assert.deepEqual(
+      schedulers.map((j) => [j.key, j.every]),
+      [['directory-sync', 15 * 60_000]],
+    );
+    const sync = server.app.get(DirectorySyncService);
+    const scheduled = await sync.scheduled();
+    assert.equal(scheduled?.mode, 'incremental', 'the last full sync is recent');
+    assert.equal(scheduled?.trigger, 'schedule');
+    await server.app.get(DataSource).query("UPDATE directory_config SET last_full_sync_at = now() - interval '2 days'");
+    const due = await sync.scheduled();
+    assert.equal(due?.mode, 'full');
+    await server.request('PUT', '/api/admin/directory', {
+      token: admin,
+      body: { ...ldapSettings(), syncIntervalMinutes: 0 },
+    });
+    assert.deepEqual(await queue.getJobSchedulers(), []);
   });
 
   test('slapd down mid-sync: the run fails cleanly, nobody is suspended, and the next run recovers', async () => {
