@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { keyId } from '@enclave/pki';
 import { DataSource } from 'typeorm';
 import { CaService } from '../../apps/server/src/modules/ca/ca.service';
+import { opensslSelfSigned } from '../support/openssl';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
 
@@ -110,7 +111,7 @@ test('the CA CRL served at /api/crl/{issuer} verifies with openssl crl and grows
     '-text',
   ]);
   assert.match(t2.out, /verify OK/);
-  assert.match(t2.out.toLowerCase(), new RegExp(`serial number: ${leafSerial.replace(/^0+/, '')}`));
+  assert.match(t2.out.toLowerCase(), new RegExp(`serial number: 0*${leafSerial.replace(/^0+/, '')}\\b`));
   assert.match(t2.out, /Key Compromise/);
   const num = (text: string) => Number(/X509v3 CRL Number:\s*\n\s*(\d+)/.exec(text)?.[1]);
   assert.equal(num(t2.out), num(t1.out) + 1);
@@ -131,23 +132,7 @@ test('the OCSP responder answers garbage with malformedRequest and unknown issue
   assert.match(g.out, /malformedrequest/i);
 
   // A certificate from an unrelated CA.
-  await openssl([
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    'o.key',
-    '-out',
-    'other.pem',
-    '-subj',
-    '/CN=Other',
-    '-days',
-    '1',
-  ]);
+  opensslSelfSigned(dir, 'other', { subject: '/CN=Other', days: 1 });
   const req = await openssl(['ocsp', '-issuer', 'other.pem', '-cert', 'other.pem', '-reqout', 'other.req']);
   assert.equal(req.code, 0, req.out);
   const res = await server.request('POST', '/api/ocsp', {

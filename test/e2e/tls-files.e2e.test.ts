@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, test } from 'node:test';
+import { opensslSelfSigned } from '../support/openssl';
 import { stopTestPostgres } from '../support/postgres';
 import { startTestServer } from '../support/server';
 
@@ -26,31 +26,9 @@ function presentedCertificate(port: number): Promise<X509Certificate> {
 test('ENCLAVE_TLS_CERT / ENCLAVE_TLS_KEY replace the CA-issued HTTPS certificate', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-tls-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'tls.key'),
-        '-out',
-        path.join(dir, 'tls.crt'),
-        '-subj',
-        '/CN=enclave.example.org',
-        '-days',
-        '2',
-        '-addext',
-        'subjectAltName=DNS:enclave.example.org',
-      ],
-      { stdio: 'ignore' },
-    );
+    opensslSelfSigned(dir, 'tls', { subject: '/CN=enclave.example.org', san: 'DNS:enclave.example.org' });
     const server = await startTestServer({
-      ENCLAVE_TLS_CERT: path.join(dir, 'tls.crt'),
+      ENCLAVE_TLS_CERT: path.join(dir, 'tls.pem'),
       ENCLAVE_TLS_KEY: path.join(dir, 'tls.key'),
       ENCLAVE_ADMIN_USER: 'admin',
       ENCLAVE_ADMIN_PASSWORD: 'tls-files-password',

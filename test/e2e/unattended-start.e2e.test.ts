@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { X509Certificate } from 'node:crypto';
+import { opensslSelfSigned } from '../support/openssl';
 import { stopTestPostgres } from '../support/postgres';
 import { startTestServer } from '../support/server';
 
@@ -37,29 +37,7 @@ test('unattended first start creates the admin, the organization and a generated
 test('ENCLAVE_CA_CERT / ENCLAVE_CA_KEY import an existing CA (files or inline PEM)', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-ca-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        path.join(dir, 'ca.key'),
-        '-out',
-        path.join(dir, 'ca.pem'),
-        '-subj',
-        '/CN=Imported Root/O=Acme',
-        '-days',
-        '30',
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      { stdio: 'ignore' },
-    );
+    opensslSelfSigned(dir, 'ca', { subject: '/CN=Imported Root/O=Acme', key: 'rsa:2048', ca: true, days: 30 });
     const pem = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
     const server = await startTestServer({
       ...adminEnv,
@@ -81,31 +59,7 @@ test('a mismatched CA key stops the first start with CA_INVALID and stores nothi
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-ca-'));
   try {
     for (const n of ['a', 'b']) {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:P-256',
-          '-nodes',
-          '-keyout',
-          path.join(dir, `${n}.key`),
-          '-out',
-          path.join(dir, `${n}.pem`),
-          '-subj',
-          `/CN=${n}`,
-          '-days',
-          '30',
-          '-addext',
-          'basicConstraints=critical,CA:TRUE',
-          '-addext',
-          'keyUsage=critical,keyCertSign,cRLSign',
-        ],
-        { stdio: 'ignore' },
-      );
+      opensslSelfSigned(dir, n, { subject: `/CN=${n}`, ca: true, days: 30 });
     }
     await assert.rejects(
       startTestServer({

@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModuleOptions, sharedImports } from './app.module';
 import { createLogger } from './common/logger';
-import { ConfigError, loadConfig } from './config/app-config';
+import { loadConfigOrExit } from './config/app-config';
 import { CaService } from './modules/ca/ca.service';
 import { DirectorySyncService } from './modules/directory/directory-sync.service';
 import { DirectoryScheduler } from './modules/directory/directory.scheduler';
@@ -69,16 +69,7 @@ export async function scheduleRecurringJobs(app: INestApplicationContext): Promi
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger(config.log.level, config.log.format);
   if (!config.database.url) {
     logger.fatal('npm run worker needs DATABASE_URL: the embedded PostgreSQL belongs to the server process');

@@ -145,3 +145,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
 
 /** Injection token for the parsed configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** For entry points: the parsed configuration, or exit code 2 with every problem on stderr. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
