@@ -126,6 +126,31 @@ describe('LDAP directory', { skip: unavailable }, () => {
     assert.ok(runs.length >= 2);
   });
 
+  test("a directory group's policy reaches its members' devices, and only theirs", async () => {
+    const groups = (await server.request('GET', '/api/admin/groups', { token: admin })).json<
+      { id: string; name: string; members: number; source: string }[]
+    >();
+    const eng = groups.find((g) => g.name === 'engineering');
+    assert.equal(eng?.members, 2);
+    assert.equal(eng?.source, 'ldap');
+    const bad = await server.request('PUT', `/api/admin/groups/${eng?.id}/policy`, {
+      token: admin,
+      body: { policy: { 'TLS.privateKeyFile': '/etc/passwd' } },
+    });
+    assert.equal(bad.status, 400);
+    assert.match(bad.json<{ message: string }>().message, /TLS.privateKeyFile is not a Jami account setting/);
+    const ok = await server.request('PUT', `/api/admin/groups/${eng?.id}/policy`, {
+      token: admin,
+      body: { policy: { 'TURN.server': 'turn.eng.example.org', 'Account.rendezVous': false } },
+    });
+    assert.equal(ok.status, 200, ok.text());
+    const member = await enrollOk(server, 'staff001', 'pw-1-secret');
+    assert.equal(member.answer['TURN.server'], 'turn.eng.example.org');
+    assert.equal(member.answer['Account.rendezVous'], false);
+    const other = await enrollOk(server, 'staff006', 'pw-6-secret');
+    assert.ok(!('TURN.server' in other.answer));
+  });
+
   test('directory users enroll with their directory password; a wrong one is 401 and a new directory user is created at first login', async () => {
     const e = await enrollOk(server, 'staff003', 'pw-3-secret');
     assert.equal((await deviceLogin(server, e)).status, 200);

@@ -16,6 +16,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { CaModule } from './modules/ca/ca.module';
 import { DirectoryModule } from './modules/directory/directory.module';
+import { GroupsModule } from './modules/groups/groups.module';
 import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
@@ -87,6 +88,7 @@ export class AppModule {
         AccountsModule,
         JamsModule,
         NameserverModule,
+        GroupsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

@@ -551,6 +551,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Groups (local and mirrored from the directory) with member counts and policies */
+        get: operations["Groups_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/groups/{id}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Set a group's policy: Jami daemon keys its members' devices receive */
+        put: operations["Groups_setPolicy"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -841,6 +875,23 @@ export interface components {
         AddressLookupDto: {
             /** @example jdoe */
             name: string;
+        };
+        GroupDto: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            source: "local" | "ldap" | "ad";
+            members: number;
+            /** @description Jami daemon keys applied to members */
+            policy: {
+                [key: string]: unknown;
+            };
+        };
+        GroupPolicyDto: {
+            /** @description Jami daemon keys (e.g. {"TURN.server": "turn.example.org"}); replaces the group policy */
+            policy: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -1642,6 +1693,50 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    Groups_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"][];
+                };
+            };
+        };
+    };
+    Groups_setPolicy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GroupPolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDto"];
+                };
             };
         };
     };

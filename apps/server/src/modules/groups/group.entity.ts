@@ -29,6 +29,10 @@ export class Group {
   @Column({ type: 'text', nullable: true })
   dn: string | null;
 
+  /** Jami daemon keys applied to members' devices, over the organization's default policy. */
+  @Column({ type: 'jsonb', default: {} })
+  policy: Record<string, string | number | boolean>;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }
