@@ -22,7 +22,11 @@ export class GroupsController {
   @Put(':id/policy')
   @ApiOperation({ summary: "Set a group's policy: Jami daemon keys its members' devices receive" })
   @ApiOkResponse({ type: GroupDto })
-  setPolicy(@Param('id') id: string, @Body() body: GroupPolicyDto, @CurrentAdmin() admin: AdminPrincipal): Promise<GroupDto> {
+  setPolicy(
+    @Param('id') id: string,
+    @Body() body: GroupPolicyDto,
+    @CurrentAdmin() admin: AdminPrincipal,
+  ): Promise<GroupDto> {
     return this.groups.setPolicy(id, body.policy, `admin:${admin.username}`);
   }
 }

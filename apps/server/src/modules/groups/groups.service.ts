@@ -25,7 +25,9 @@ export class GroupsService {
   async setPolicy(id: string, policy: unknown, actor: string): Promise<GroupDto> {
     const problems = policyProblems(policy);
     if (problems.length) throw new AppError(ErrorCode.VALIDATION_FAILED, problems.join('; '), { problems });
-    const group = /^[0-9a-f-]{36}$/.test(id) ? await this.dataSource.getRepository(Group).findOne({ where: { id } }) : null;
+    const group = /^[0-9a-f-]{36}$/.test(id)
+      ? await this.dataSource.getRepository(Group).findOne({ where: { id } })
+      : null;
     if (!group) throw new AppError(ErrorCode.NOT_FOUND, `No group ${id.slice(0, 40)}`);
     await this.dataSource.transaction(async (m) => {
       await m.update(Group, { id }, { policy: policy as Group['policy'] });
