@@ -89,7 +89,10 @@ export function loadDeviceIdentity(files: DeviceIdentityFiles, passphrase?: stri
   }
   const accountPem = verified.account.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   if (!verifyReceiptSignature(files.receipt, files.receiptSignature, accountPem)) {
-    throw new IdentityError(IdentityErrorCode.RECEIPT_INVALID, 'the receipt signature does not verify with the account key');
+    throw new IdentityError(
+      IdentityErrorCode.RECEIPT_INVALID,
+      'the receipt signature does not verify with the account key',
+    );
   }
   let receipt: { id?: unknown; dev?: unknown; announce?: unknown };
   try {

@@ -5,7 +5,8 @@ import { CompactNode } from './messages';
 /**
  * Iterative Kademlia lookup: keep the nodes closest to the target in a search set, ask the closest ones not
  * yet asked (α at a time; a request that had to be retried stops counting against α), add the nodes they
- * return, and stop once the `targetNodes` closest live nodes have all answered or nobody is left to ask.
+ * return, and stop once the `targetNodes` closest live nodes have all answered or nobody is left to ask (a node
+ * whose first attempt timed out is not waited for).
  */
 
 export interface SearchNode extends Endpoint {
@@ -96,7 +97,9 @@ export function iterativeSearch(p: SearchParams): Promise<SearchResultNode[]> {
       if (finished) return;
       const live = [...candidates.values()].filter((c) => c.state !== 'failed').sort(byDistance);
       const window = live.slice(0, searchNodes);
-      const top = window.slice(0, targetNodes);
+      // A node whose first attempt timed out no longer holds the search up: it is most likely gone, and
+      // waiting for its last retry would add seconds to every search near it.
+      const top = live.filter((c) => !(c.state === 'pending' && c.slow)).slice(0, targetNodes);
       if (top.length > 0 && top.every((c) => c.state === 'replied')) return finish();
       let inFlight = live.filter((c) => c.state === 'pending' && !c.slow).length;
       for (const c of window) {

@@ -94,7 +94,12 @@ export class JamsClient {
   }
 
   /** POST /api/auth/device (Basic): the CSR's certificate chain, the receipt and the policy. */
-  async enroll(args: { username: string; password: string; csr: string; deviceName: string }): Promise<EnrollmentAnswer> {
+  async enroll(args: {
+    username: string;
+    password: string;
+    csr: string;
+    deviceName: string;
+  }): Promise<EnrollmentAnswer> {
     const res = await this.call('POST', '/api/auth/device', {
       json: { csr: args.csr, deviceName: args.deviceName },
       headers: { authorization: basic(args.username, args.password) },
@@ -110,7 +115,11 @@ export class JamsClient {
     this.expectOk(res, 'enrollment');
     const body = this.json(res, 'enrollment') as Record<string, unknown>;
     const { certificateChain, deviceReceipt, receiptSignature, nameServer, ...rest } = body;
-    if (typeof certificateChain !== 'string' || typeof deviceReceipt !== 'string' || typeof receiptSignature !== 'string') {
+    if (
+      typeof certificateChain !== 'string' ||
+      typeof deviceReceipt !== 'string' ||
+      typeof receiptSignature !== 'string'
+    ) {
       throw new JamsError(JamsErrorCode.SERVER_ERROR, 'the enrollment answer lacks the certificate chain or receipt');
     }
     const policy: Record<string, string | number | boolean> = {};
@@ -144,7 +153,10 @@ export class JamsClient {
 
   /** POST /api/login with Basic credentials: a USER token (403 on bad credentials). */
   async loginUser(username: string, password: string): Promise<string> {
-    const res = await this.call('POST', '/api/login', { json: {}, headers: { authorization: basic(username, password) } });
+    const res = await this.call('POST', '/api/login', {
+      json: {},
+      headers: { authorization: basic(username, password) },
+    });
     if (res.status === 401 || res.status === 403) {
       throw new JamsError(JamsErrorCode.CREDENTIALS_REJECTED, `the server refused the credentials of "${username}"`);
     }
@@ -183,7 +195,9 @@ export class JamsClient {
     }
     this.expectOk(res, 'name lookup');
     const body = this.json(res, 'name lookup') as { name?: unknown; addr?: unknown };
-    const addr = String(body.addr ?? '').replace(/^0x/, '').toLowerCase();
+    const addr = String(body.addr ?? '')
+      .replace(/^0x/, '')
+      .toLowerCase();
     if (!/^[0-9a-f]{40}$/.test(addr)) throw new JamsError(JamsErrorCode.NOT_FOUND, `no Jami ID for "${name}"`);
     return { name: typeof body.name === 'string' ? body.name : name, accountId: addr };
   }
@@ -216,7 +230,8 @@ export class JamsClient {
 
   private token(res: HttpAnswer): string {
     const body = this.json(res, 'login') as { access_token?: unknown };
-    if (typeof body.access_token !== 'string') throw new JamsError(JamsErrorCode.SERVER_ERROR, 'login answer has no token');
+    if (typeof body.access_token !== 'string')
+      throw new JamsError(JamsErrorCode.SERVER_ERROR, 'login answer has no token');
     return body.access_token;
   }
 
@@ -225,7 +240,11 @@ export class JamsClient {
     if (res.status === 429) {
       throw new JamsError(JamsErrorCode.TOO_MANY_ATTEMPTS, `${what}: too many attempts, try again later`, 429);
     }
-    throw new JamsError(JamsErrorCode.SERVER_ERROR, `${what} failed: HTTP ${res.status} (${this.errorText(res)})`, res.status);
+    throw new JamsError(
+      JamsErrorCode.SERVER_ERROR,
+      `${what} failed: HTTP ${res.status} (${this.errorText(res)})`,
+      res.status,
+    );
   }
 
   private errorText(res: HttpAnswer): string {
@@ -252,7 +271,11 @@ export class JamsClient {
     opts: { json?: unknown; body?: Buffer; headers?: Record<string, string>; mtls?: boolean } = {},
   ): Promise<HttpAnswer> {
     const url = `${this.baseUrl}${path}`;
-    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'enclave-agent', ...opts.headers };
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'enclave-agent',
+      ...opts.headers,
+    };
     let payload = opts.body;
     if (opts.json !== undefined) {
       payload = Buffer.from(JSON.stringify(opts.json));
@@ -295,9 +318,14 @@ export class JamsClient {
   private networkError(err: NodeJS.ErrnoException): JamsError {
     const code = err.code ?? '';
     if (NETWORK_ERRORS.has(code)) {
-      return new JamsError(JamsErrorCode.UNREACHABLE, `cannot reach ${this.baseUrl}: ${code} ${err.message}`, undefined, {
-        cause: err,
-      });
+      return new JamsError(
+        JamsErrorCode.UNREACHABLE,
+        `cannot reach ${this.baseUrl}: ${code} ${err.message}`,
+        undefined,
+        {
+          cause: err,
+        },
+      );
     }
     if (CLOCK_TLS_ERRORS.has(code)) {
       return new JamsError(

@@ -40,12 +40,16 @@ export function parseCertificates(pem: string): X509Certificate[] {
 
 /** SHA-1 key id (40 hex) of a certificate's key: a Jami account id or device short id. */
 export function certificateKeyId(cert: X509Certificate): string {
-  return createHash('sha1').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha1')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** SHA-256 (64 hex) of a certificate's key: a Jami device id. */
 export function certificateLongKeyId(cert: X509Certificate): string {
-  return createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  return createHash('sha256')
+    .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
 }
 
 /** SHA-256 of the certificate DER as "AB:CD:…": what a DTLS peer's fingerprint is compared with. */

@@ -52,7 +52,10 @@ function checkSignedBy(cert: X509Certificate, issuer: X509Certificate, what: str
 export function verifyDeviceChain(chain: string, trustedCa: X509Certificate, now = new Date()): VerifiedDevice {
   const certs = parseCertificates(chain);
   if (certs.length < 2 || certs.length > 3) {
-    fail(TrustErrorCode.CHAIN_MALFORMED, `a device chain has 2 or 3 certificates (device, account, CA), not ${certs.length}`);
+    fail(
+      TrustErrorCode.CHAIN_MALFORMED,
+      `a device chain has 2 or 3 certificates (device, account, CA), not ${certs.length}`,
+    );
   }
   const [device, account, presentedCa] = certs;
   if (presentedCa && !presentedCa.raw.equals(trustedCa.raw)) {

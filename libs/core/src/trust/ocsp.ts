@@ -104,6 +104,9 @@ export function readOcspResponse(
     return invalid('no answer for this certificate');
   } catch (err) {
     if (err instanceof TrustError) throw err;
-    throw new TrustError(TrustErrorCode.REVOCATION_DATA_INVALID, `OCSP response does not parse: ${(err as Error).message}`);
+    throw new TrustError(
+      TrustErrorCode.REVOCATION_DATA_INVALID,
+      `OCSP response does not parse: ${(err as Error).message}`,
+    );
   }
 }

@@ -150,16 +150,22 @@ export class RevocationChecker {
     return pending;
   }
 
+  /**
+   * Asks the sources in order (the server first: it is the authority) and stops at the first that yields a
+   * CRL verified against the issuer; later sources (the DHT) only matter when the earlier ones fail.
+   */
   private async fetchCrl(issuer: X509Certificate, issuerKeyId: string): Promise<Crl | undefined> {
-    const results = await Promise.allSettled(this.opts.sources.map((s) => s.fetch(issuerKeyId)));
-    let best = this.cache.get(issuerKeyId)?.crl;
-    let found = false;
-    results.forEach((r, i) => {
-      if (r.status === 'rejected') {
-        this.log('CRL source failed', { source: this.opts.sources[i].name, error: (r.reason as Error).message });
-        return;
+    const cached = this.cache.get(issuerKeyId);
+    for (const source of this.opts.sources) {
+      let candidates: Buffer[];
+      try {
+        candidates = await source.fetch(issuerKeyId);
+      } catch (err) {
+        this.log('CRL source failed', { source: source.name, error: (err as Error).message });
+        continue;
       }
-      for (const der of r.value) {
+      let best: Crl | undefined;
+      for (const der of candidates) {
         let crl: Crl;
         try {
           crl = parseCrl(der);
@@ -167,17 +173,18 @@ export class RevocationChecker {
           continue;
         }
         if (!verifyCrl(crl, issuer)) {
-          this.log('ignored a CRL whose signature does not verify', { source: this.opts.sources[i].name });
+          this.log('ignored a CRL whose signature does not verify', { source: source.name });
           continue;
         }
-        found = true;
-        if (isNewerCrl(crl, best) || crl.der.equals(best!.der)) best = crl;
+        if (isNewerCrl(crl, best)) best = crl;
       }
-    });
-    if (best && (found || this.cache.has(issuerKeyId))) {
-      this.cache.set(issuerKeyId, { crl: best, fetchedAt: found ? this.now() : this.cache.get(issuerKeyId)!.fetchedAt });
+      if (!best) continue;
+      // A source never rolls the cache back to an older CRL than one already seen.
+      const crl = cached && !isNewerCrl(best, cached.crl) && !best.der.equals(cached.crl.der) ? cached.crl : best;
+      this.cache.set(issuerKeyId, { crl, fetchedAt: this.now() });
+      return crl;
     }
-    return best;
+    return cached?.crl;
   }
 
   private log(message: string, details?: Record<string, unknown>) {

@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { EnclavePeer, JamsError, JamsErrorCode, NoDeviceError } from '@enclave/core';
+import { AgentError, ExitCode, toAgentError } from '../agent.errors';
+import { serveControl } from '../control';
+import { Context, loadIdentity, peerOptions, serverClient } from '../context';
+import { jsonLogger, LogLevel } from '../json-log';
+import { DaemonStatus } from './status';
+
+/** How often the daemon asks the server whether this device is still enrolled (and refreshes the policy). */
+const SERVER_CHECK_MS = 10 * 60_000;
+
+/**
+ * `run`: the daemon. Checks the device with the server (a revoked device stops here), fetches and applies the
+ * policy (DHT bootstrap and port, TURN), joins the DHT, publishes this device, accepts secure connections,
+ * receives messages and keeps retrying undelivered ones. Logs JSON lines on stdout; stops cleanly on SIGTERM
+ * or SIGINT.
+ */
+export async function runCommand(ctx: Context): Promise<ExitCode> {
+  const config = ctx.store.requireEnrolled();
+  const level = (ctx.options['log-level'] ?? 'info') as LogLevel;
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    throw new AgentError(ExitCode.USAGE, '--log-level is debug, info, warn or error');
+  }
+  const log = jsonLogger(ctx.stdout, level);
+  const identity = await loadIdentity(ctx, config);
+  const client = serverClient(ctx, config, identity);
+
+  const checkServer = async (first: boolean) => {
+    try {
+      const token = await client.loginDevice();
+      client.assertClockInSync();
+      const policy = await client.policyData(token);
+      ctx.store.savePolicy(policy);
+      if (first) log('info', 'policy fetched', { keys: Object.keys(policy).length });
+    } catch (err) {
+      if (err instanceof JamsError && err.code === JamsErrorCode.UNREACHABLE) {
+        log('warn', 'server unreachable: running with the stored policy', { error: err.message });
+        return;
+      }
+      throw err;
+    }
+  };
+  await checkServer(true);
+
+  const opts = peerOptions(ctx, identity, client, ctx.store.messageStore(), (lvl, msg, details) =>
+    log(lvl, msg, details),
+  );
+  for (const note of opts.notApplied) log('warn', 'policy setting not applied', { setting: note });
+  fs.mkdirSync(ctx.store.path('run'), { recursive: true, mode: 0o700 });
+  // Come back as the same DHT node (id and port) as the last run, so others' routing tables stay valid.
+  const saved = ctx.store.dhtNode();
+  const explicitPort = ctx.options['dht-port'] !== undefined || opts.dht?.port;
+  let peer = new EnclavePeer({
+    ...opts,
+    dht: { ...opts.dht, id: saved?.id ?? randomBytes(20).toString('hex'), port: opts.dht?.port || saved?.port || 0 },
+  });
+  const startedAt = new Date().toISOString();
+  let nodes: number;
+  try {
+    nodes = await peer.start();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || explicitPort) throw err;
+    log('warn', 'the previous DHT port is taken: using another one', { port: saved?.port });
+    await peer.stop();
+    peer = new EnclavePeer({ ...opts, dht: { ...opts.dht, id: saved?.id, port: 0 } });
+    nodes = await peer.start();
+  }
+  ctx.store.saveDhtNode({ id: peer.dht.id.toString('hex'), port: peer.dht.address.port });
+  log('info', 'agent started', {
+    pid: process.pid,
+    accountId: identity.accountId,
+    deviceId: identity.deviceId,
+    deviceShortId: identity.deviceShortId,
+    dhtPort: peer.dht.address.port,
+    bootstrap: opts.dht?.bootstrap,
+    nodes,
+    turn: opts.ice?.iceServers?.map((s) => `${s.hostname}:${s.port}`),
+  });
+  peer.messenger.on('message', (m) => log('info', 'message received', { ...m }));
+  peer.messenger.on('delivered', (d) => log('info', 'message delivered', d));
+  peer.connections.on('refused', (r) => log('warn', 'peer refused', { ...r }));
+
+  const control = await serveControl(ctx.store.path('socket'), async (req) => {
+    switch (req.op) {
+      case 'status':
+        return {
+          pid: process.pid,
+          startedAt,
+          dht: { port: peer.dht.address.port, nodes: peer.dht.stats().nodes, goodNodes: peer.dht.stats().goodNodes },
+          connections: peer.connections.openConnections.map((c) => ({
+            deviceShortId: c.peer.deviceShortId,
+            accountId: c.peer.accountId,
+            initiator: c.initiator,
+          })),
+          pendingMessages: peer.messenger.pending().length,
+        } satisfies DaemonStatus;
+      case 'lookup':
+        return peer.devicesOf(req.accountId);
+      case 'send':
+        try {
+          return await peer.send(req.accountId, req.message);
+        } catch (err) {
+          if (err instanceof NoDeviceError) throw new AgentError(ExitCode.NOT_FOUND, err.message);
+          throw err;
+        }
+    }
+  });
+
+  return new Promise<ExitCode>((resolve) => {
+    let stopping = false;
+    const stop = async (exit: ExitCode, reason: string) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(timer);
+      log('info', 'agent stopping', { reason });
+      await new Promise<void>((r) => control.close(() => r()));
+      fs.rmSync(ctx.store.path('socket'), { force: true });
+      await peer.stop();
+      log('info', 'agent stopped', {});
+      resolve(exit);
+    };
+    const timer = setInterval(() => {
+      checkServer(false).catch((err: Error) => {
+        const e = toAgentError(err);
+        log('error', 'server check failed', { error: e.message, exitCode: e.exitCode });
+        if (e.exitCode === ExitCode.DEVICE_REVOKED) void stop(ExitCode.DEVICE_REVOKED, 'device revoked');
+      });
+    }, SERVER_CHECK_MS);
+    timer.unref();
+    process.once('SIGTERM', () => void stop(ExitCode.OK, 'SIGTERM'));
+    process.once('SIGINT', () => void stop(ExitCode.OK, 'SIGINT'));
+  });
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+import { pack, unpack } from '../dht/msgpack';
+
+/** datatype of a text message. */
+export const TEXT_DATATYPE = 'text/plain';
+/** datatype of Enclave's delivery receipts (msg = the id of the message delivered). */
+export const RECEIPT_DATATYPE = 'application/x-enclave-receipt';
+
+/**
+ * Jami's ImMessage (value type 3, encrypted to the device, at h("inbox:"+device)):
+ * `{id: u64, msg: str, date: int (s), status: u8, datatype: str, metadatas: map}`.
+ */
+export interface ImMessage {
+  id: bigint;
+  msg: string;
+  /** Seconds since the epoch. */
+  date: number;
+  status: number;
+  datatype: string;
+  metadatas: Record<string, string>;
+}
+
+export function newMessageId(): bigint {
+  return randomBytes(8).readBigUInt64BE() || 1n;
+}
+
+export const messageIdHex = (id: bigint): string => id.toString(16).padStart(16, '0');
+
+export function encodeImMessage(m: ImMessage): Buffer {
+  return pack({
+    id: m.id,
+    msg: m.msg,
+    date: m.date,
+    status: m.status,
+    datatype: m.datatype,
+    metadatas: m.metadatas,
+  });
+}
+
+export function decodeImMessage(data: Buffer): ImMessage | undefined {
+  let m: Record<string, unknown>;
+  try {
+    m = unpack(data) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!m || typeof m !== 'object') return undefined;
+  const id = typeof m.id === 'bigint' ? m.id : typeof m.id === 'number' ? BigInt(m.id) : undefined;
+  const str = (x: unknown) => (x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : x);
+  const msg = str(m.msg);
+  if (id === undefined || typeof msg !== 'string') return undefined;
+  const metadatas: Record<string, string> = {};
+  if (m.metadatas && typeof m.metadatas === 'object') {
+    for (const [k, v] of Object.entries(m.metadatas as Record<string, unknown>)) {
+      const s = str(v);
+      if (typeof s === 'string') metadatas[k] = s;
+    }
+  }
+  const datatype = str(m.datatype);
+  return {
+    id,
+    msg,
+    date: typeof m.date === 'number' ? m.date : typeof m.date === 'bigint' ? Number(m.date) : 0,
+    status: typeof m.status === 'number' ? m.status : 0,
+    datatype: typeof datatype === 'string' ? datatype : TEXT_DATATYPE,
+    metadatas,
+  };
+}
