@@ -35,6 +35,10 @@ export async function enrollCommand(ctx: Context): Promise<ExitCode> {
   const deviceName = ctx.options['device-name'] ?? os.hostname();
   const client = new JamsClient({ url: server, ca, now: ctx.now });
 
+  // Server, TLS trust, clock and credentials first: a failure should not wait for a 4096-bit key.
+  await client.preflight();
+  await client.loginUser(username, password);
+
   const progress = new Progress(ctx.stderr);
   progress.start(`Generating the RSA-${bits} device key`);
   let key;
@@ -48,7 +52,15 @@ export async function enrollCommand(ctx: Context): Promise<ExitCode> {
   progress.start(`Enrolling with ${client.baseUrl}`);
   let enrollment;
   try {
-    enrollment = await enrollDevice({ client, username, password, deviceName, privateKey: key, now: ctx.now });
+    enrollment = await enrollDevice({
+      client,
+      username,
+      password,
+      deviceName,
+      privateKey: key,
+      preflight: false,
+      now: ctx.now,
+    });
     progress.stop();
   } catch (err) {
     progress.stop('failed');

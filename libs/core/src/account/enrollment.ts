@@ -23,6 +23,8 @@ export interface EnrollOptions {
   /** An existing device key to re-enroll with (Jami reuses it); default a new key. */
   privateKey?: KeyObject;
   onPhase?: (phase: EnrollmentPhase) => void;
+  /** Check the server and the clock first (JamsClient.preflight). Default true. */
+  preflight?: boolean;
   now?: () => number;
 }
 
@@ -45,6 +47,7 @@ export async function generateDeviceKey(bits = DEVICE_KEY_BITS): Promise<KeyObje
  * yet by our clock is reported as clock skew.
  */
 export async function enrollDevice(opts: EnrollOptions): Promise<Enrollment> {
+  if (opts.preflight !== false) await opts.client.preflight();
   opts.onPhase?.('generating-key');
   const key = opts.privateKey ?? (await generateDeviceKey(opts.keyBits ?? DEVICE_KEY_BITS));
   opts.onPhase?.('requesting-certificate');

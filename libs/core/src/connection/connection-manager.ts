@@ -40,7 +40,7 @@ export interface ConnectionManagerOptions {
   relayOnly?: boolean;
   /** How long a connection may take from request to open channel. Default 15 s. */
   connectTimeoutMs?: number;
-  /** Requests older than this are ignored (they linger on the DHT). Default 60 s. */
+  /** Requests older than this are ignored (they linger on the DHT; their sender gave up). Default: connectTimeoutMs. */
   maxRequestAgeMs?: number;
   /** Where the DTLS key and certificate files go (libdatachannel reads files). Default a private temp dir. */
   workDir?: string;
@@ -295,13 +295,31 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       const control = t.createDataChannel(CONTROL_CHANNEL);
       const offer = await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering');
       const answer = new Promise<PeerRequest>((resolve, reject) => this.awaiting.set(id, { peer, resolve, reject }));
-      await this.opts.dht.putEncrypted(
-        peerKey(deviceShortId),
-        encodePeerRequest({ id, iceMsg: offer, isAnswer: false, connType: ENCLAVE_CONN_TYPE, ts: Date.now() }),
-        peer.devicePublicKey.export({ type: 'spki', format: 'pem' }).toString(),
-        { utype: PEER_REQUEST_UTYPE },
-      );
-      const reply = await withTimeout(Promise.race([answer, t.failed]), this.timeoutMs, `answer from ${deviceShortId}`);
+      const request = encodePeerRequest({
+        id,
+        iceMsg: offer,
+        isAnswer: false,
+        connType: ENCLAVE_CONN_TYPE,
+        ts: Date.now(),
+      });
+      const putRequest = () =>
+        this.opts.dht.putEncrypted(
+          peerKey(deviceShortId),
+          request,
+          peer.devicePublicKey.export({ type: 'spki', format: 'pem' }).toString(),
+          { utype: PEER_REQUEST_UTYPE },
+        );
+      await putRequest();
+      // No answer after a third of the time: put the request again (a fresh search reaches the nodes the
+      // peer listens on if the first one did not).
+      const again = setTimeout(() => {
+        if (this.awaiting.has(id)) putRequest().catch(() => undefined);
+      }, this.timeoutMs / 3);
+      const reply = await withTimeout(
+        Promise.race([answer, t.failed]),
+        this.timeoutMs,
+        `answer from ${deviceShortId}`,
+      ).finally(() => clearTimeout(again));
       t.pc.setRemoteDescription(reply.iceMsg, 'answer');
       await withTimeout(Promise.race([openChannel(control), t.failed]), this.timeoutMs, 'DTLS/SCTP handshake');
       return this.established(t, peer, true);
@@ -344,7 +362,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     if (this.handled.has(req.id)) return;
     this.handled.add(req.id);
     if (this.handled.size > 4096) this.handled.delete(this.handled.values().next().value!);
-    const maxAge = this.opts.maxRequestAgeMs ?? 60_000;
+    const maxAge = this.opts.maxRequestAgeMs ?? this.timeoutMs;
     if (req.ts !== undefined && Date.now() - req.ts > maxAge) return;
     void this.answer(from, v.owner, req).catch((err: Error) => {
       this.log('incoming connection failed', { from, error: err.message });

@@ -93,6 +93,16 @@ export class JamsClient {
     }
   }
 
+  /**
+   * Cheap checks before an enrollment spends seconds on a key: the server answers over trusted TLS
+   * (GET /api/ca) and our clock agrees with its Date header. Throws UNREACHABLE, TLS_UNTRUSTED, CLOCK_SKEW.
+   */
+  async preflight(): Promise<void> {
+    const res = await this.call('GET', '/api/ca');
+    this.assertClockInSync();
+    this.expectOk(res, 'server check');
+  }
+
   /** POST /api/auth/device (Basic): the CSR's certificate chain, the receipt and the policy. */
   async enroll(args: {
     username: string;

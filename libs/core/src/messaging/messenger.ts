@@ -134,6 +134,11 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.timer = setInterval(() => void this.retryDue(), Math.min(this.retryMs, 5_000));
     this.timer.unref();
     for (const accountId of new Set([...this.outbox.values()].map((e) => e.accountId))) void this.watch(accountId);
+    for (const e of this.outbox.values()) {
+      if (e.inboxValueId) {
+        void this.queueInInbox(e, true).catch((err: Error) => this.log('inbox put failed', { error: err.message }));
+      }
+    }
     void this.retryDue(true);
   }
 
@@ -256,8 +261,12 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     this.log('message dropped: device refused', { id: e.id, to: e.deviceShortId, code: err.code, error: err.message });
   }
 
-  private async queueInInbox(e: OutboxEntry): Promise<void> {
-    if (e.inboxValueId) return;
+  /**
+   * Puts a copy in the device's inbox, kept alive (refreshed) until acknowledged. `again`: the copy of a
+   * previous run, put again under its value id (the refreshing stopped with that run).
+   */
+  private async queueInInbox(e: OutboxEntry, again = false): Promise<void> {
+    if (e.inboxValueId && !again) return;
     const peer = await this.opts.presence.verifyDevice(e.deviceShortId);
     const id = BigInt(`0x${e.id}`);
     const data = encodeImMessage({
@@ -271,6 +280,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     const r = await this.opts.dht.putEncrypted(inboxKey(e.deviceShortId), data, pemOf(peer), {
       type: ValueType.IM_MESSAGE,
       permanent: true,
+      id: e.inboxValueId ? BigInt(`0x${e.inboxValueId}`) : undefined,
     });
     e.inboxValueId = r.id.toString(16);
     this.log('message queued in inbox', { id: e.id, to: e.deviceShortId, storedOn: r.storedOn.length });
