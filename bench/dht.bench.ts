@@ -176,13 +176,15 @@ async function firstConnections(org: Org, bootstrap: string[]): Promise<number[]
         connectTimeoutMs: 15_000,
         log: process.env.BENCH_DEBUG
           ? (level, msg, details) =>
-              level !== 'debug' && console.error(identity.deviceShortId.slice(0, 6), msg, details)
+              (level !== 'debug' || /connection request/.test(msg)) &&
+              console.error(Date.now() % 100000, identity.deviceShortId.slice(0, 6), msg, JSON.stringify(details))
           : undefined,
       });
     const [pa, pb] = [peer(A), peer(B)];
     await Promise.all([pa.start(), pb.start()]);
     try {
       const start = performance.now();
+      if (process.env.BENCH_DEBUG) console.error(Date.now() % 100000, 'sample', i);
       await pa.connections.connect(B.deviceShortId);
       samples.push(performance.now() - start);
     } finally {

@@ -90,6 +90,7 @@ export class EnclavePeer {
       connectTimeoutMs: opts.connectTimeoutMs,
       workDir: opts.workDir,
       log: info,
+      debug,
     });
     this.dht.on('value-rejected', (e) => {
       log(e.reason === 'inner-signature' || e.reason === 'bad-signature' ? 'warn' : 'debug', 'DHT value rejected', {

@@ -45,6 +45,8 @@ export interface ConnectionManagerOptions {
   /** Where the DTLS key and certificate files go (libdatachannel reads files). Default a private temp dir. */
   workDir?: string;
   log?: (message: string, details?: Record<string, unknown>) => void;
+  /** Step-by-step tracing of the exchanges. */
+  debug?: (message: string, details?: Record<string, unknown>) => void;
 }
 
 export interface RefusedPeer {
@@ -309,7 +311,12 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
           peer.devicePublicKey.export({ type: 'spki', format: 'pem' }).toString(),
           { utype: PEER_REQUEST_UTYPE },
         );
-      await putRequest();
+      const sent = await putRequest();
+      this.opts.debug?.('connection request sent', {
+        peer: deviceShortId,
+        id: id.toString(16),
+        storedOn: sent.storedOn.length,
+      });
       // No answer after a third of the time: put the request again (a fresh search reaches the nodes the
       // peer listens on if the first one did not).
       const again = setTimeout(() => {
@@ -359,6 +366,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       pending.resolve(req);
       return;
     }
+    this.opts.debug?.('connection request received', { from, id: req.id.toString(16), answer: req.isAnswer });
     if (this.handled.has(req.id)) return;
     this.handled.add(req.id);
     if (this.handled.size > 4096) this.handled.delete(this.handled.values().next().value!);
