@@ -40,8 +40,6 @@ export interface ConnectionManagerOptions {
   relayOnly?: boolean;
   /** How long a connection may take from request to open channel. Default 15 s. */
   connectTimeoutMs?: number;
-  /** Requests older than this are ignored (they linger on the DHT; their sender gave up). Default: connectTimeoutMs. */
-  maxRequestAgeMs?: number;
   /** Where the DTLS key and certificate files go (libdatachannel reads files). Default a private temp dir. */
   workDir?: string;
   log?: (message: string, details?: Record<string, unknown>) => void;
@@ -160,6 +158,18 @@ function closeQuietly(dc: DataChannel) {
   }
 }
 
+/** After its answer is stored, how long the answerer waits before it starts connectivity checks. */
+const ANSWER_GRACE_MS = 50;
+
+/** An SDP without its candidate lines, the candidates ("candidate:…") and the media id they belong to. */
+export function splitCandidates(sdp: string): { sdp: string; candidates: string[]; mid: string } {
+  const lines = sdp.split(/\r?\n/);
+  const candidates = lines.filter((l) => l.startsWith('a=candidate:')).map((l) => l.slice(2));
+  const kept = lines.filter((l) => !l.startsWith('a=candidate:') && l !== 'a=end-of-candidates');
+  const mid = /^a=mid:(\S+)/m.exec(sdp)?.[1] ?? '0';
+  return { sdp: kept.join('\r\n'), candidates, mid };
+}
+
 /**
  * Managers started in this process. libdatachannel's callbacks hold the event loop open until their
  * wrappers are garbage-collected, so the last manager to stop releases them all (a later start works again).
@@ -226,9 +236,13 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     fs.writeFileSync(key, exportPrivateKey(this.opts.identity.privateKey, pass), { mode: 0o600 });
     this.files = { dir, cert, key, pass, own };
     runningManagers++;
+    // Requests already on the DHT when we start were meant for a previous run (or were sent while we were
+    // down): they are not answered. A requester that is still waiting asks again with a new request.
+    let initial = true;
     this.cancelListen = await this.opts.dht.listen(peerKey(this.opts.identity.deviceShortId), (values, expired) => {
-      if (!expired) for (const v of values) this.onRequestValue(v);
+      if (!expired) for (const v of values) this.onRequestValue(v, initial);
     });
+    initial = false;
   }
 
   /** Closes every connection and stops listening. */
@@ -292,35 +306,41 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       throw err instanceof TrustError ? err : new ConnectionError((err as Error).message, 'NOT_FOUND', { cause: err });
     }
     const id = newRequestId();
+    const ids = [id];
     const t = this.transport(`out-${deviceShortId.slice(0, 8)}-${id.toString(16)}`);
     try {
       const control = t.createDataChannel(CONTROL_CHANNEL);
       const offer = await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering');
-      const answer = new Promise<PeerRequest>((resolve, reject) => this.awaiting.set(id, { peer, resolve, reject }));
-      const request = encodePeerRequest({
-        id,
-        iceMsg: offer,
-        isAnswer: false,
-        connType: ENCLAVE_CONN_TYPE,
-        ts: Date.now(),
-      });
-      const putRequest = () =>
-        this.opts.dht.putEncrypted(
+      let pending!: PendingAnswer;
+      const answer = new Promise<PeerRequest>((resolve, reject) => (pending = { peer, resolve, reject }));
+      const putRequest = async (requestId: bigint) => {
+        this.awaiting.set(requestId, pending);
+        const sent = await this.opts.dht.putEncrypted(
           peerKey(deviceShortId),
-          request,
+          encodePeerRequest({
+            id: requestId,
+            iceMsg: offer,
+            isAnswer: false,
+            connType: ENCLAVE_CONN_TYPE,
+            ts: Date.now(),
+          }),
           peer.devicePublicKey.export({ type: 'spki', format: 'pem' }).toString(),
           { utype: PEER_REQUEST_UTYPE },
         );
-      const sent = await putRequest();
-      this.opts.debug?.('connection request sent', {
-        peer: deviceShortId,
-        id: id.toString(16),
-        storedOn: sent.storedOn.length,
-      });
-      // No answer after a third of the time: put the request again (a fresh search reaches the nodes the
-      // peer listens on if the first one did not).
+        this.opts.debug?.('connection request sent', {
+          peer: deviceShortId,
+          id: requestId.toString(16),
+          storedOn: sent.storedOn.length,
+        });
+      };
+      await putRequest(id);
+      // No answer after a third of the time: ask again, as a new request (a fresh search reaches the nodes
+      // the peer listens on if the first did not; a peer that was just starting ignored the first one).
       const again = setTimeout(() => {
-        if (this.awaiting.has(id)) putRequest().catch(() => undefined);
+        if (!this.awaiting.has(id)) return;
+        const retry = newRequestId();
+        ids.push(retry);
+        putRequest(retry).catch(() => undefined);
       }, this.timeoutMs / 3);
       const reply = await withTimeout(
         Promise.race([answer, t.failed]),
@@ -335,13 +355,13 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       this.transports.delete(t);
       throw err;
     } finally {
-      this.awaiting.delete(id);
+      for (const i of ids) this.awaiting.delete(i);
     }
   }
 
   // ---------------------------------------------------------------- incoming
 
-  private onRequestValue(v: DhtValue) {
+  private onRequestValue(v: DhtValue, initial = false) {
     if (!v.decrypted || !v.owner || v.utype !== PEER_REQUEST_UTYPE) return;
     const req = decodePeerRequest(v.data);
     if (!req || req.connType !== ENCLAVE_CONN_TYPE) return;
@@ -370,8 +390,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     if (this.handled.has(req.id)) return;
     this.handled.add(req.id);
     if (this.handled.size > 4096) this.handled.delete(this.handled.values().next().value!);
-    const maxAge = this.opts.maxRequestAgeMs ?? this.timeoutMs;
-    if (req.ts !== undefined && Date.now() - req.ts > maxAge) return;
+    if (initial) return;
     void this.answer(from, v.owner, req).catch((err: Error) => {
       this.log('incoming connection failed', { from, error: err.message });
     });
@@ -399,7 +418,11 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       }),
     );
     try {
-      t.pc.setRemoteDescription(req.iceMsg, 'offer');
+      // The requester's candidates are added only once our answer is on the DHT: our connectivity checks
+      // (and then the DTLS handshake) must not reach it before it has the answer, whose fingerprint it
+      // checks our certificate against.
+      const offer = splitCandidates(req.iceMsg);
+      t.pc.setRemoteDescription(offer.sdp, 'offer');
       const sdp = await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering');
       await this.opts.dht.putEncrypted(
         peerKey(from),
@@ -407,6 +430,8 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
         peer.devicePublicKey.export({ type: 'spki', format: 'pem' }).toString(),
         { utype: PEER_REQUEST_UTYPE },
       );
+      await new Promise((r) => setTimeout(r, ANSWER_GRACE_MS));
+      for (const c of offer.candidates) t.pc.addRemoteCandidate(c, offer.mid);
       const dc = await withTimeout(Promise.race([control, t.failed]), this.timeoutMs, 'incoming handshake');
       await openChannel(dc);
       this.established(t, peer, false);

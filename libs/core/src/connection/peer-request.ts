@@ -9,7 +9,7 @@ export const ENCLAVE_CONN_TYPE = 'enclave-dc';
 /**
  * Jami's PeerConnectionRequest map `{id, ice_msg, isAnswer, connType}`, encrypted to the device at
  * h("peer:"+device). Ours carries an SDP in `ice_msg` (ICE credentials, candidates and the DTLS certificate
- * fingerprint) and adds `ts` (ms since the epoch) so requests left on the DHT are not answered minutes later.
+ * fingerprint) and adds `ts` (the sender's clock, ms since the epoch; informative only: clocks differ).
  */
 export interface PeerRequest {
   id: bigint;

@@ -5,8 +5,8 @@ import { CompactNode } from './messages';
 /**
  * Iterative Kademlia lookup: keep the nodes closest to the target in a search set, ask the closest ones not
  * yet asked (α at a time; a request that had to be retried stops counting against α), add the nodes they
- * return, and stop once the `targetNodes` closest live nodes have all answered or nobody is left to ask (a node
- * whose first attempt timed out is not waited for).
+ * return, and stop once the `targetNodes` closest live nodes have all answered or nobody is left to ask (one or
+ * two nodes whose first attempt timed out are not waited for).
  */
 
 export interface SearchNode extends Endpoint {
@@ -44,6 +44,8 @@ interface Candidate {
 }
 
 const MAX_CANDIDATES = 64;
+/** Most slow nodes among the closest a search finishes without. */
+const MAX_SKIPPED_SLOW = 2;
 
 /** Resolves with the nodes that answered, closest first. Never rejects. */
 export function iterativeSearch(p: SearchParams): Promise<SearchResultNode[]> {
@@ -97,9 +99,15 @@ export function iterativeSearch(p: SearchParams): Promise<SearchResultNode[]> {
       if (finished) return;
       const live = [...candidates.values()].filter((c) => c.state !== 'failed').sort(byDistance);
       const window = live.slice(0, searchNodes);
-      // A node whose first attempt timed out no longer holds the search up: it is most likely gone, and
-      // waiting for its last retry would add seconds to every search near it.
-      const top = live.filter((c) => !(c.state === 'pending' && c.slow)).slice(0, targetNodes);
+      // One or two nodes whose first attempt timed out no longer hold the search up: they are most likely
+      // gone, and waiting for their last retries would add seconds to every search near them. When more are
+      // slow, the network (or this host) is loaded rather than those nodes dead: wait for them.
+      const isSlow = (c: Candidate) => c.state === 'pending' && c.slow;
+      const slowInTop = live.slice(0, targetNodes).filter(isSlow).length;
+      const top =
+        slowInTop > 0 && slowInTop <= MAX_SKIPPED_SLOW
+          ? live.filter((c) => !isSlow(c)).slice(0, targetNodes)
+          : live.slice(0, targetNodes);
       if (top.length > 0 && top.every((c) => c.state === 'replied')) return finish();
       let inFlight = live.filter((c) => c.state === 'pending' && !c.slow).length;
       for (const c of window) {
