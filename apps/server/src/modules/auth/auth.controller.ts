@@ -1,3 +1,4 @@
+import { clientAddress } from '../../common/client-address';
 import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -22,6 +23,6 @@ export class AuthController {
   @ApiUnauthorizedResponse({ description: 'INVALID_CREDENTIALS' })
   @ApiTooManyRequestsResponse({ description: 'TOO_MANY_ATTEMPTS, with Retry-After' })
   login(@Body() body: AdminLoginDto, @Req() req: Request): Promise<TokenResponseDto> {
-    return this.auth.login(body.username, body.password, req.socket.remoteAddress ?? 'unknown');
+    return this.auth.login(body.username, body.password, clientAddress(req));
   }
 }

@@ -1,3 +1,4 @@
+import { clientAddress } from '../../common/client-address';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
@@ -21,7 +22,7 @@ export class UserAuthService {
   private readonly limiter: LoginRateLimiter;
   /** Basic credentials through passport, verified by authenticate(). */
   readonly basic = new BasicAuthenticator((username, password, req) =>
-    this.authenticate(username, password, req.socket.remoteAddress ?? 'unknown'),
+    this.authenticate(username, password, clientAddress(req)),
   );
 
   constructor(

@@ -6,6 +6,7 @@ import { issueDeviceReceipt } from '@enclave/core';
 import { issueDeviceCertificate, parseCsr } from '@enclave/pki';
 import type { Request, Response } from 'express';
 import { DataSource, ILike, IsNull, Not } from 'typeorm';
+import { clientAddress } from '../../common/client-address';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { Account } from '../accounts/account.entity';
@@ -23,8 +24,6 @@ import { DirectoryProfileDto, EnrollDeviceDto, JamsDeviceDto, JamsTokenDto } fro
 export const NAME_SERVER_PATH = '/api/nameserver';
 
 export type EnrollmentAnswer = Record<string, string | number | boolean>;
-
-const clientIp = (req: Request) => req.socket.remoteAddress ?? 'unknown';
 
 function displayName(user: User): string {
   const full = [user.firstName, user.lastName].filter(Boolean).join(' ').trim();
@@ -158,7 +157,7 @@ export class JamsService {
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
         await this.audit.record({
-          actor: `ip:${clientIp(req)}`,
+          actor: `ip:${clientAddress(req)}`,
           action: 'device.login_refused',
           details: { reason: err.message },
         });

@@ -1,3 +1,4 @@
+import { clientAddress } from '../../common/client-address';
 import { Body, Controller, Get, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
@@ -37,6 +38,6 @@ export class SetupController {
   @ApiCreatedResponse({ type: TokenResponseDto, description: 'A token for the new admin' })
   @ApiNotFoundResponse({ description: 'ALREADY_SET_UP' })
   complete(@Body() body: SetupDto, @Req() req: Request): Promise<TokenResponseDto> {
-    return this.setup.complete(body, `setup:${req.socket.remoteAddress ?? 'unknown'}`);
+    return this.setup.complete(body, `setup:${clientAddress(req)}`);
   }
 }
