@@ -20,6 +20,9 @@ REQUIRED=(
   # ldap-utils CLIs (ldapsearch, ldapadd, ldapwhoami...) that seed and query it.
   "/usr/sbin/slapd slapd"
   "ldapsearch ldap-utils"
+  # TURN relaying through the peer core (test/support/coturn.ts): the turnserver binary, run by the tests on
+  # 127.0.0.1 with its own arguments; the package's service unit is never started.
+  "turnserver coturn"
 )
 
 missing=()

@@ -176,3 +176,38 @@ export async function caFile(server: TestServer): Promise<string> {
   fs.writeFileSync(file, res.text());
   return file;
 }
+
+/**
+ * `run` flags for loopback tests: DHT and ICE on 127.0.0.1, a 2 s connect timeout, CRLs trusted for 1 s.
+ */
+export const LOOPBACK_DAEMON_ARGS = ['--bind', '127.0.0.1', '--connect-timeout', '2', '--crl-max-age', '1'];
+
+/**
+ * Enrolls a device of `user` (password "<user>-password", as createUsers sets it) into a fresh state
+ * directory, with a 2048-bit device key; resolves with that directory.
+ */
+export async function enrollAgent(server: TestServer, ca: string, deviceName: string, user: string): Promise<string> {
+  const stateDir = tempStateDir(deviceName);
+  const r = await agentMain(
+    [
+      'enroll',
+      ...['--server', server.localUrl, '--username', user, '--password-stdin', '--ca', ca],
+      ...['--key-bits', '2048', '--device-name', deviceName, '--state-dir', stateDir],
+    ],
+    { stdin: `${user}-password\n` },
+  );
+  if (r.code !== 0) throw new Error(`enroll ${deviceName} (${user}) exited ${r.code}: ${r.stderr}`);
+  return stateDir;
+}
+
+/** Starts `enclave-agent run` on an enrolled state directory and waits for its "agent started" line. */
+export async function startAgentDaemon(stateDir: string, args = LOOPBACK_DAEMON_ARGS): Promise<AgentDaemon> {
+  const daemon = new AgentDaemon(['--state-dir', stateDir, ...args]);
+  try {
+    await daemon.waitFor((l) => l.msg === 'agent started');
+  } catch (err) {
+    await daemon.stop();
+    throw err;
+  }
+  return daemon;
+}

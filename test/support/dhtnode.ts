@@ -2,7 +2,8 @@
  * Runs Debian's real `dhtnode` (OpenDHT 2.4.12) for interop tests and drives its console (reference:
  * shared/reference/opendht-wire.md §7).
  *
- * Each DhtnodeProcess is one `dhtnode -p <free port> [-b 127.0.0.1:<port>…] [-i --save-identity <tmp>]`:
+ * Each DhtnodeProcess is one `dhtnode -p <free port> [-b 127.0.0.1:<port>…] [-i --save-identity <tmp>]
+ * [--proxyserver <free tcp port>]`:
  *   - never the Debian service unit, whose default configuration bootstraps to the public network;
  *   - `-b` only ever names nodes the test started on 127.0.0.1, and `-D` (multicast discovery) stays off,
  *     so it contacts nothing else (dhtnode has no bind-address option: it listens on 0.0.0.0 and [::]);
@@ -14,6 +15,8 @@
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManagedProcess } from './jamid/process';
@@ -31,6 +34,8 @@ export interface DhtnodeOptions {
   identity?: boolean;
   /** `-n`: OpenDHT network id. */
   networkId?: number;
+  /** `--proxyserver`: also serve OpenDHT's REST DHT proxy on a free TCP port (it listens on all addresses). */
+  proxyServer?: boolean;
 }
 
 /** A value as dhtnode prints it: `Value[id:<hex> [signed (v0) ][decrypted ]data(<utype>):"<text>"]`. */
@@ -60,6 +65,18 @@ export function dhtnodeUnavailableReason(): string | undefined {
         : null;
   }
   return unavailable ?? undefined;
+}
+
+/** A TCP port free on all addresses (dhtnode's proxy server binds them all). */
+async function freeTcpPort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(0, () => resolve());
+  });
+  const { port } = srv.address() as net.AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
 }
 
 /** A UDP port free on both 0.0.0.0 and [::] (dhtnode binds both). */
@@ -113,6 +130,8 @@ export class DhtnodeProcess {
   /** Hex node id, as printed at start. */
   nodeId = '';
   port = 0;
+  /** With `proxyServer`: the proxy's TCP port. */
+  proxyPort = 0;
   /** With `identity`: the SHA-1 public key id dhtnode printed, and its certificate and key (PEM). */
   publicKeyId?: string;
   certificatePem?: string;
@@ -141,6 +160,11 @@ export class DhtnodeProcess {
     }
   }
 
+  /** With `proxyServer`: "127.0.0.1:<port>", as Account.proxyServer spells it. */
+  get proxyAddress(): string {
+    return `127.0.0.1:${this.proxyPort}`;
+  }
+
   /** "127.0.0.1:<port>", for `-b` and DhtNode.bootstrap(). */
   get address(): string {
     return `127.0.0.1:${this.port}`;
@@ -156,6 +180,10 @@ export class DhtnodeProcess {
     const idPath = path.join(this.dir, 'identity');
     if (this.opts.identity) args.push('-i', '--save-identity', idPath);
     if (this.opts.networkId !== undefined) args.push('-n', String(this.opts.networkId));
+    if (this.opts.proxyServer) {
+      this.proxyPort = await freeTcpPort();
+      args.push('--proxyserver', String(this.proxyPort));
+    }
     this.proc = new ManagedProcess(this.name, 'dhtnode', args, {
       env: { PATH: SYSTEM_PATH, HOME: this.dir, LANG: 'C.UTF-8' },
       cwd: this.dir,
@@ -170,6 +198,26 @@ export class DhtnodeProcess {
       this.publicKeyId = /Public key ID ([0-9a-f]{40})/.exec(this.proc.output())![1];
       this.certificatePem = fs.readFileSync(`${idPath}.crt`, 'utf8');
       this.privateKeyPem = fs.readFileSync(`${idPath}.pem`, 'utf8');
+    }
+    if (this.opts.proxyServer) await this.waitForProxy();
+  }
+
+  /** Polls the proxy's `GET /` until it answers with its node info. */
+  private async waitForProxy() {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      const answered = await new Promise<boolean>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: this.proxyPort, path: '/', timeout: 1_000 }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        });
+        req.on('timeout', () => req.destroy());
+        req.on('error', () => resolve(false));
+      });
+      if (answered) return;
+      if (Date.now() > deadline)
+        throw new Error(`${this.name}: the DHT proxy on port ${this.proxyPort} never answered`);
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

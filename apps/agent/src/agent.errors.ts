@@ -1,4 +1,5 @@
 import {
+  DhtProxyError,
   IdentityError,
   IdentityErrorCode,
   JamsError,
@@ -35,6 +36,8 @@ export enum ExitCode {
   TLS_UNTRUSTED = 11,
   /** The stored identity is invalid (expired certificate, receipt mismatch, …). */
   IDENTITY_INVALID = 12,
+  /** The DHT proxy (policy Account.proxyServer, or --dht-proxy) cannot be reached or is not a proxy. */
+  DHT_PROXY_UNREACHABLE = 13,
 }
 
 export class AgentError extends Error {
@@ -93,5 +96,12 @@ export function toAgentError(err: unknown): AgentError {
     return new AgentError(ExitCode.IDENTITY_INVALID, `the stored identity is invalid: ${err.message}`, 'enroll again');
   }
   if (err instanceof NoDeviceError) return new AgentError(ExitCode.NOT_FOUND, err.message);
+  if (err instanceof DhtProxyError) {
+    return new AgentError(
+      err.code === 'BAD_URL' ? ExitCode.USAGE : ExitCode.DHT_PROXY_UNREACHABLE,
+      err.message,
+      'check the organization policy (Account.proxyServer) or pass --dht-proxy URL, or --dht-proxy off',
+    );
+  }
   return new AgentError(ExitCode.FAILURE, err instanceof Error ? err.message : String(err));
 }

@@ -27,6 +27,7 @@ export interface Options {
   offline?: boolean;
   bootstrap?: string;
   'dht-port'?: string;
+  'dht-proxy'?: string;
   bind?: string;
   'connect-timeout'?: string;
   'crl-max-age'?: string;
@@ -169,7 +170,7 @@ export function integerOption(ctx: Context, name: keyof Options, min: number, ma
   return n;
 }
 
-/** Peer settings from the stored policy, overridden by --bootstrap, --dht-port and --bind. */
+/** Peer settings from the stored policy, overridden by --bootstrap, --dht-port, --dht-proxy and --bind. */
 export function peerOptions(
   ctx: Context,
   identity: DeviceIdentity,
@@ -184,6 +185,9 @@ export function peerOptions(
         .map((s) => s.trim())
         .filter(Boolean)
     : policy.bootstrap;
+  const proxyOption = ctx.options['dht-proxy']?.trim();
+  const proxy = proxyOption === 'off' ? undefined : proxyOption || policy.dhtProxy;
+  const cas = [ctx.store.serverCa(), identity.ca.toString()].filter((c): c is string => !!c).join('');
   return {
     identity,
     dht: {
@@ -192,6 +196,7 @@ export function peerOptions(
       bootstrap,
       nodeCacheFile: ctx.store.path('nodes'),
     },
+    dhtProxy: proxy ? { server: proxy, ca: cas || undefined } : undefined,
     server: client,
     ice: { iceServers: policy.iceServers, bindAddress: ctx.options.bind === '0.0.0.0' ? undefined : ctx.options.bind },
     messageStore: store,

@@ -18,8 +18,8 @@ export const USAGE = `enclave-agent: the Enclave agent (Jami-compatible peer) fo
 Usage:
   enclave-agent enroll --server URL --username NAME [--password-stdin] [--passphrase-file FILE]
                        [--device-name NAME] [--ca FILE] [--force]
-  enclave-agent run [--bootstrap HOST:PORT,...] [--dht-port N] [--bind ADDR] [--connect-timeout S]
-                    [--crl-max-age S] [--log-level LEVEL]
+  enclave-agent run [--bootstrap HOST:PORT,...] [--dht-port N] [--dht-proxy URL|off] [--bind ADDR]
+                    [--connect-timeout S] [--crl-max-age S] [--log-level LEVEL]
   enclave-agent status [--offline] [--json]
   enclave-agent devices [--json]
   enclave-agent lookup NAME [--json]
@@ -36,6 +36,9 @@ Options:
                          encrypts the device key, which is otherwise stored unencrypted (mode 0600)
   --ca FILE              trust this CA for the server's TLS certificate (the organization CA)
   --bootstrap H:P,...    DHT nodes to join (default: the policy's Account.hostname)
+  --dht-proxy URL|off    reach the DHT through this OpenDHT proxy ("host:port" or http(s)://…),
+                         or "off" for a direct UDP node (default: the policy's Account.proxyServer
+                         when Account.proxyEnabled is true)
   --bind ADDR            address for the DHT socket and ICE candidates (default all)
   --connect-timeout S    how long a peer connection may take (default 15)
   --crl-max-age S        refetch a cached CRL older than this (default 60)
@@ -45,7 +48,7 @@ Options:
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 server unreachable, 4 credentials rejected,
 5 device revoked, 6 clock skew, 7 not enrolled / already enrolled / state unusable, 8 not found,
 9 passphrase missing or wrong, 10 server error, 11 server certificate not trusted,
-12 stored identity invalid.
+12 stored identity invalid, 13 DHT proxy unreachable.
 `;
 
 const COMMANDS: Record<string, (ctx: Context) => Promise<ExitCode>> = {
@@ -79,6 +82,7 @@ function parse(argv: string[]): { command?: string; options: Options; args: stri
       offline: { type: 'boolean' },
       bootstrap: { type: 'string' },
       'dht-port': { type: 'string' },
+      'dht-proxy': { type: 'string' },
       bind: { type: 'string' },
       'connect-timeout': { type: 'string' },
       'crl-max-age': { type: 'string' },

@@ -21,6 +21,17 @@ export {
   type SignedPutOptions,
   type ValueRejectedEvent,
 } from './dht/dht-node';
+export { type DhtApi } from './dht/dht-api';
+export {
+  DhtProxyClient,
+  DhtProxyError,
+  proxyUrl,
+  type DhtProxyClientOptions,
+  type DhtProxyErrorCode,
+  type DhtProxyInfo,
+} from './dht/dht-proxy-client';
+export { valueFromProxyJson, valueToProxyJson, type ProxyValueJson } from './dht/proxy-json';
+export { admitValue, type Admission, type AdmitReason } from './dht/admission';
 export { infoHash, keyId, longKeyId, spkiOf, type KeyInput } from './dht/info-hash';
 export {
   createValue,

@@ -1,7 +1,9 @@
 import type { IceServer } from 'node-datachannel';
 import { DeviceIdentity } from './account/device-identity';
 import { ConnectionManager } from './connection/connection-manager';
+import type { DhtApi } from './dht/dht-api';
 import { DhtNode } from './dht/dht-node';
+import { DhtProxyClient } from './dht/dht-proxy-client';
 import { JamsClient } from './jams/jams-client';
 import { MessageStore, Messenger, SendResult } from './messaging/messenger';
 import { AnnouncedDevice, Presence } from './presence/presence';
@@ -25,6 +27,11 @@ export interface EnclavePeerOptions {
     /** Wait before each resend of a DHT request (default [1000, 1000, 1500] ms). */
     requestTimeoutsMs?: number[];
   };
+  /**
+   * Reach the DHT through an OpenDHT REST proxy instead of running a UDP node (the policy's
+   * Account.proxyEnabled + Account.proxyServer). `dht` options are then ignored.
+   */
+  dhtProxy?: { server: string; ca?: string; pollIntervalMs?: number };
   /** The Enclave server: CRLs (and OCSP) come from it, and our account's CRL is republished on the DHT. */
   server?: JamsClient;
   ice?: { iceServers?: IceServer[]; bindAddress?: string; relayOnly?: boolean };
@@ -46,7 +53,12 @@ export interface EnclavePeerOptions {
  * certificate, CRLs), secure connections and messaging.
  */
 export class EnclavePeer {
-  readonly dht: DhtNode;
+  /** The way to the DHT: our own node, or the proxy. */
+  readonly dht: DhtApi;
+  /** Our UDP DHT node (absent when a proxy is used). */
+  readonly node: DhtNode | undefined;
+  /** The DHT proxy client (when the policy sets one). */
+  readonly proxy: DhtProxyClient | undefined;
   readonly revocation: RevocationChecker;
   readonly presence: Presence;
   readonly connections: ConnectionManager;
@@ -58,16 +70,23 @@ export class EnclavePeer {
     const debug = (message: string, details?: Record<string, unknown>) => log('debug', message, details);
     const info = (message: string, details?: Record<string, unknown>) => log('info', message, details);
     const { identity } = opts;
-    this.dht = new DhtNode({
-      host: opts.dht?.host,
-      port: opts.dht?.port,
-      id: opts.dht?.id,
-      requestTimeoutsMs: opts.dht?.requestTimeoutsMs,
-      networkId: opts.dht?.networkId,
-      nodeCacheFile: opts.dht?.nodeCacheFile,
-      identity: { privateKeyPem: identity.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() },
-      log: debug,
-    });
+    const privateKeyPem = identity.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    if (opts.dhtProxy) {
+      this.proxy = new DhtProxyClient({ ...opts.dhtProxy, identity: { privateKeyPem }, log: debug });
+      this.dht = this.proxy;
+    } else {
+      this.node = new DhtNode({
+        host: opts.dht?.host,
+        port: opts.dht?.port,
+        id: opts.dht?.id,
+        requestTimeoutsMs: opts.dht?.requestTimeoutsMs,
+        networkId: opts.dht?.networkId,
+        nodeCacheFile: opts.dht?.nodeCacheFile,
+        identity: { privateKeyPem },
+        log: debug,
+      });
+      this.dht = this.node;
+    }
     const sources: CrlSource[] = [...(opts.crlSources ?? [])];
     const server = opts.server;
     if (server) sources.push({ name: 'server', fetch: async (issuer) => [await server.crl(issuer)] });
@@ -116,13 +135,19 @@ export class EnclavePeer {
 
   /**
    * Starts the DHT node and joins the network, publishes this device, listens for connection requests and
-   * inbox messages. Resolves with the number of nodes in the routing table after bootstrap.
+   * inbox messages. Resolves with the number of nodes in the routing table after bootstrap (with a proxy: in
+   * the proxy's routing table).
    */
   async start(): Promise<number> {
     if (this.started) throw new Error('peer already started');
     this.started = true;
-    await this.dht.start();
-    const nodes = this.opts.dht?.bootstrap?.length ? await this.dht.bootstrap(this.opts.dht.bootstrap) : 0;
+    let nodes: number;
+    if (this.proxy) nodes = (await this.proxy.start()).nodes;
+    else {
+      const node = this.node!;
+      await node.start();
+      nodes = this.opts.dht?.bootstrap?.length ? await node.bootstrap(this.opts.dht.bootstrap) : 0;
+    }
     await Promise.all([this.presence.publish(), this.connections.start(), this.messenger.start()]);
     void this.publishOwnCrl();
     return nodes;
@@ -133,7 +158,7 @@ export class EnclavePeer {
     this.started = false;
     await this.messenger.stop();
     await this.connections.stop();
-    await this.dht.stop();
+    await (this.proxy ?? this.node)!.stop();
   }
 
   /** The devices a colleague's account announces on the DHT. */

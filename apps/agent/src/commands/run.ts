@@ -12,10 +12,21 @@ const SERVER_CHECK_MS = 10 * 60_000;
 
 /**
  * `run`: the daemon. Checks the device with the server (a revoked device stops here), fetches and applies the
- * policy (DHT bootstrap and port, TURN), joins the DHT, publishes this device, accepts secure connections,
+ * policy (DHT bootstrap and port or DHT proxy, TURN), joins the DHT (directly or through the proxy), publishes this device, accepts secure connections,
  * receives messages and keeps retrying undelivered ones. Logs JSON lines on stdout; stops cleanly on SIGTERM
  * or SIGINT.
  */
+/** The DHT side of `status`: our node's port and routing table, or the proxy and its routing table. */
+async function dhtStatus(peer: EnclavePeer): Promise<DaemonStatus['dht']> {
+  if (peer.node) {
+    const s = peer.node.stats();
+    return { port: peer.node.address.port, nodes: s.nodes, goodNodes: s.goodNodes };
+  }
+  const proxy = peer.proxy!;
+  const info = await proxy.info().catch(() => proxy.lastKnownInfo);
+  return { proxy: proxy.url.origin, nodes: info?.nodes ?? 0, goodNodes: info?.goodNodes ?? 0 };
+}
+
 export async function runCommand(ctx: Context): Promise<ExitCode> {
   const config = ctx.store.requireEnrolled();
   const level = (ctx.options['log-level'] ?? 'info') as LogLevel;
@@ -66,14 +77,15 @@ export async function runCommand(ctx: Context): Promise<ExitCode> {
     peer = new EnclavePeer({ ...opts, dht: { ...opts.dht, id: saved?.id, port: 0 } });
     nodes = await peer.start();
   }
-  ctx.store.saveDhtNode({ id: peer.dht.id.toString('hex'), port: peer.dht.address.port });
+  if (peer.node) ctx.store.saveDhtNode({ id: peer.node.id.toString('hex'), port: peer.node.address.port });
   log('info', 'agent started', {
     pid: process.pid,
     accountId: identity.accountId,
     deviceId: identity.deviceId,
     deviceShortId: identity.deviceShortId,
-    dhtPort: peer.dht.address.port,
-    bootstrap: opts.dht?.bootstrap,
+    dhtPort: peer.node?.address.port,
+    dhtProxy: peer.proxy?.url.origin,
+    bootstrap: peer.node ? opts.dht?.bootstrap : undefined,
     nodes,
     turn: opts.ice?.iceServers?.map((s) => `${s.hostname}:${s.port}`),
   });
@@ -87,7 +99,7 @@ export async function runCommand(ctx: Context): Promise<ExitCode> {
         return {
           pid: process.pid,
           startedAt,
-          dht: { port: peer.dht.address.port, nodes: peer.dht.stats().nodes, goodNodes: peer.dht.stats().goodNodes },
+          dht: await dhtStatus(peer),
           connections: peer.connections.openConnections.map((c) => ({
             deviceShortId: c.peer.deviceShortId,
             accountId: c.peer.accountId,

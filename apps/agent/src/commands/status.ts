@@ -6,7 +6,8 @@ import { Context, loadIdentity, print, serverClient } from '../context';
 export interface DaemonStatus {
   pid: number;
   startedAt: string;
-  dht: { port: number; nodes: number; goodNodes: number };
+  /** Our UDP node's port, or the DHT proxy in use; the routing table's size (the proxy's, with a proxy). */
+  dht: { port?: number; proxy?: string; nodes: number; goodNodes: number };
   connections: { deviceShortId: string; accountId: string; initiator: boolean }[];
   pendingMessages: number;
 }
@@ -69,7 +70,9 @@ export async function statusCommand(ctx: Context): Promise<ExitCode> {
   if (daemon) {
     print(
       ctx,
-      `  Agent:       running (pid ${daemon.pid}), DHT port ${daemon.dht.port}, ${daemon.dht.goodNodes}/${daemon.dht.nodes} nodes, ` +
+      `  Agent:       running (pid ${daemon.pid}), ` +
+        (daemon.dht.proxy ? `DHT through proxy ${daemon.dht.proxy}` : `DHT port ${daemon.dht.port}`) +
+        `, ${daemon.dht.goodNodes}/${daemon.dht.nodes} nodes, ` +
         `${daemon.connections.length} connection(s), ${daemon.pendingMessages} message(s) waiting`,
     );
   } else {

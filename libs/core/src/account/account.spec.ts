@@ -60,7 +60,7 @@ describe('loadDeviceIdentity', () => {
 });
 
 describe('networkPolicy', () => {
-  test('maps the daemon keys: bootstrap list, DHT port, TURN relay, proxy (reported as not applied)', () => {
+  test('maps the daemon keys: bootstrap list, DHT port, TURN relay, DHT proxy', () => {
     const p = networkPolicy({
       'Account.hostname': '127.0.0.1:4300; dht.example.org ;[::1]:4301',
       'Account.dhtPort': 4555,
@@ -77,7 +77,19 @@ describe('networkPolicy', () => {
       { hostname: 'turn.example.org', port: 3478, username: 'u', password: 'p', relayType: 'TurnUdp' },
     ]);
     assert.equal(p.dhtProxy, 'proxy.example.org:8080');
-    assert.equal(p.notApplied.length, 1);
+    assert.deepEqual(p.notApplied, []);
+  });
+
+  test('the DHT proxy applies only when Account.proxyEnabled is true; unapplied settings are listed', () => {
+    assert.equal(networkPolicy({ 'Account.proxyServer': 'proxy.example.org:8080' }).dhtProxy, undefined);
+    assert.equal(
+      networkPolicy({ 'Account.proxyEnabled': 'false', 'Account.proxyServer': 'proxy.example.org' }).dhtProxy,
+      undefined,
+    );
+    assert.equal(networkPolicy({ 'Account.proxyEnabled': 'true', 'Account.proxyServer': ' ' }).dhtProxy, undefined);
+    const p = networkPolicy({ 'Account.upnpEnabled': true, 'Account.bootstrapListUrl': 'https://x.example/list' });
+    assert.equal(p.notApplied.length, 2);
+    assert.match(p.notApplied.join('\n'), /upnpEnabled[\s\S]*bootstrapListUrl/);
   });
 
   test('TURN off and no bootstrap: nothing to apply', () => {

@@ -10,7 +10,7 @@ export interface NetworkPolicy {
   dhtPort?: number;
   /** TURN relay from TURN.enable/server/username/password. */
   iceServers: IceServer[];
-  /** Account.proxyEnabled + Account.proxyServer: a DHT proxy (OpenDHT's REST proxy). */
+  /** Account.proxyEnabled + Account.proxyServer: reach the DHT through this OpenDHT REST proxy. */
   dhtProxy?: string;
   /** Settings present in the policy that this agent does not apply, with why. */
   notApplied: string[];
@@ -51,8 +51,7 @@ export function networkPolicy(policy: PolicyData): NetworkPolicy {
   }
   let dhtProxy: string | undefined;
   if (bool(policy['Account.proxyEnabled']) && policy['Account.proxyServer']) {
-    dhtProxy = String(policy['Account.proxyServer']);
-    notApplied.push('Account.proxyServer: the agent has no OpenDHT REST proxy client; it joins the DHT directly');
+    dhtProxy = String(policy['Account.proxyServer']).trim() || undefined;
   }
   if (bool(policy['Account.upnpEnabled'])) notApplied.push('Account.upnpEnabled: no UPnP port mapping');
   if (policy['Account.bootstrapListUrl']) notApplied.push('Account.bootstrapListUrl: not fetched');

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { cleanup as releaseNativeTransports, DataChannel, IceServer, PeerConnection } from 'node-datachannel';
 import { DeviceIdentity, exportPrivateKey } from '../account/device-identity';
-import { DhtNode } from '../dht/dht-node';
+import type { DhtApi } from '../dht/dht-api';
 import { keyId } from '../dht/info-hash';
 import { DhtValue } from '../dht/value';
 import { peerKey } from '../presence/dht-keys';
@@ -29,7 +29,7 @@ export interface PeerVerifier {
 }
 
 export interface ConnectionManagerOptions {
-  dht: DhtNode;
+  dht: DhtApi;
   identity: DeviceIdentity;
   verifier: PeerVerifier;
   /** STUN ("stun:host:port") and TURN servers (from the policy's TURN.* keys). */
@@ -90,7 +90,10 @@ class Transport implements ChannelTransport {
   readonly gathered: Promise<string>;
   readonly failed: Promise<never>;
   private readonly dcs = new Set<DataChannel>();
-  private onChannel?: (dc: DataChannel) => void;
+  /** Takes a channel the peer opened; false leaves it queued for the next handler. */
+  private onChannel?: (dc: DataChannel) => boolean;
+  /** Channels the peer opened that no handler took yet (the peer may open one before our side is live). */
+  private readonly unclaimed: DataChannel[] = [];
   private failReject!: (e: Error) => void;
   private closed = false;
 
@@ -110,12 +113,15 @@ class Transport implements ChannelTransport {
       adoptChannel(dc);
       if (this.closed) return closeQuietly(dc);
       this.dcs.add(dc);
-      this.onChannel?.(dc);
+      if (!this.onChannel?.(dc)) this.unclaimed.push(dc);
     });
   }
 
-  channels(cb: (dc: DataChannel) => void) {
+  /** Sets the handler of channels the peer opens; channels no earlier handler took are offered to it first. */
+  channels(cb: (dc: DataChannel) => boolean) {
     this.onChannel = cb;
+    const queued = this.unclaimed.splice(0);
+    for (const dc of queued) if (!cb(dc)) this.unclaimed.push(dc);
   }
 
   createDataChannel(label: string): DataChannel {
@@ -414,7 +420,9 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     const t = this.transport(`in-${from.slice(0, 8)}-${req.id.toString(16)}`);
     const control = new Promise<DataChannel>((resolve) =>
       t.channels((dc) => {
-        if (dc.getLabel() === CONTROL_CHANNEL) resolve(dc);
+        if (dc.getLabel() !== CONTROL_CHANNEL) return false;
+        resolve(dc);
+        return true;
       }),
     );
     try {
@@ -472,7 +480,6 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       throw new TrustError(TrustErrorCode.KEY_MISMATCH, 'the DTLS session was not made with the device certificate');
     }
     const conn = new SecureConnection(t, peer, initiator);
-    t.channels((dc) => conn.accept(dc));
     t.failed.catch(() => conn.close());
     conn.once('close', () => {
       this.transports.delete(t);
@@ -486,6 +493,11 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     }
     this.log('connection open', { peer: peer.deviceShortId, initiator, route: conn.route() });
     this.emit('connection', conn);
+    // Only now do channels the peer opened reach the connection: 'connection' listeners subscribe to them.
+    t.channels((dc) => {
+      conn.accept(dc);
+      return true;
+    });
     return conn;
   }
 

@@ -51,10 +51,9 @@ import {
   randomValueId,
   signValue,
   valueExpiryMs,
-  ValueFormatError,
-  verifyValue,
 } from './value';
-import { decryptValue, encryptValue, EncryptedValueRejected } from './value-crypto';
+import { encryptValue } from './value-crypto';
+import { admitValue } from './admission';
 
 /** Nodes asked in parallel during a search. */
 const ALPHA = 4;
@@ -873,29 +872,10 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
 
   /** Decodes and checks a value from the network; undefined (and a 'value-rejected' event) when it fails. */
   private admit(key: Buffer, raw: Buffer, from?: Endpoint): DhtValue | undefined {
-    let v: DhtValue;
-    try {
-      v = decodeValue(raw);
-    } catch (err) {
-      if (err instanceof ValueFormatError) this.emit('value-rejected', { key, reason: 'malformed', from });
-      return undefined;
-    }
-    if (v.cypher) {
-      if (!this.identity) return v;
-      try {
-        return decryptValue(v, this.identity);
-      } catch (err) {
-        if (!(err instanceof EncryptedValueRejected)) return v; // not encrypted to us
-        const reason = err.message === 'recipient mismatch' ? 'recipient-mismatch' : 'inner-signature';
-        this.emit('value-rejected', { key, reason, from, value: v });
-        return undefined;
-      }
-    }
-    if ((v.owner || v.signature) && !verifyValue(v)) {
-      this.emit('value-rejected', { key, reason: 'bad-signature', from, value: v });
-      return undefined;
-    }
-    return v;
+    const a = admitValue(raw, this.identity);
+    if (a.ok) return a.value;
+    this.emit('value-rejected', { key, reason: a.reason, from, value: a.value });
+    return undefined;
   }
 
   private deliver(sub: Subscription, values: (DhtValue | undefined)[]) {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { DeviceIdentity } from '../account/device-identity';
 import { ConnectionManager } from '../connection/connection-manager';
 import { MuxChannel, SecureConnection } from '../connection/secure-connection';
-import { DhtNode } from '../dht/dht-node';
+import type { DhtApi } from '../dht/dht-api';
 import { keyId } from '../dht/info-hash';
 import { DhtValue, ValueType } from '../dht/value';
 import { inboxKey } from '../presence/dht-keys';
@@ -73,7 +73,7 @@ export interface SendResult {
 export class NoDeviceError extends Error {}
 
 export interface MessengerOptions {
-  dht: DhtNode;
+  dht: DhtApi;
   identity: DeviceIdentity;
   presence: Presence;
   connections: ConnectionManager;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DeviceIdentity } from '../account/device-identity';
-import { DhtNode } from '../dht/dht-node';
+import type { DhtApi } from '../dht/dht-api';
 import { keyId } from '../dht/info-hash';
 import { pack, unpack } from '../dht/msgpack';
 import { createValue, decodeValue, DhtValue, ValueType } from '../dht/value';
@@ -78,7 +78,7 @@ export function announcementsIn(
 }
 
 /** Looks up an account's devices on the DHT with any node (no identity needed). */
-export async function findAccountDevices(dht: DhtNode, accountId: string): Promise<AnnouncedDevice[]> {
+export async function findAccountDevices(dht: DhtApi, accountId: string): Promise<AnnouncedDevice[]> {
   return announcementsIn(accountId, await dht.get(accountKey(accountId)));
 }
 
@@ -91,7 +91,7 @@ export class Presence {
   private readonly chains = new Map<string, { device: VerifiedDevice; at: number }>();
 
   constructor(
-    private readonly dht: DhtNode,
+    private readonly dht: DhtApi,
     private readonly identity: DeviceIdentity,
     private readonly revocation: RevocationChecker,
     private readonly log: (message: string, details?: Record<string, unknown>) => void = () => undefined,
