@@ -29,7 +29,7 @@ import {
 import { pack, RawMsgpack } from '../../libs/core/src/dht/msgpack';
 import { rsaEncrypt } from '../../libs/core/src/dht/value-crypto';
 import { StateStore } from '../../apps/agent/src/state-store';
-import { AgentDaemon, agentMain, caFile, createUsers, tempStateDir } from '../support/agent';
+import { AgentDaemon, agentMain, caFile, createUsers, enrollAgent, startAgentDaemon } from '../support/agent';
 import { DhtnodeProcess, dhtnodeUnavailableReason, stopDhtnodes } from '../support/dhtnode';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
@@ -47,28 +47,16 @@ const dirs: Record<string, string> = {};
 const daemons: AgentDaemon[] = [];
 let inProcess: EnclavePeer | undefined;
 
-const DAEMON_ARGS = ['--bind', '127.0.0.1', '--connect-timeout', '2', '--crl-max-age', '1'];
-
 async function enroll(name: string, user: string) {
-  dirs[name] = tempStateDir(name);
-  const r = await agentMain(
-    [
-      'enroll',
-      ...['--server', server.localUrl, '--username', user, '--password-stdin', '--ca', ca],
-      ...['--key-bits', '2048', '--device-name', name, '--state-dir', dirs[name]],
-    ],
-    { stdin: `${user}-password\n` },
-  );
-  assert.equal(r.code, 0, r.stderr);
+  dirs[name] = await enrollAgent(server, ca, name, user);
 }
 
 const store = (name: string) => new StateStore(dirs[name]);
 const identity = (name: string) => store(name).loadIdentity();
 
 async function startDaemon(name: string): Promise<AgentDaemon> {
-  const d = new AgentDaemon(['--state-dir', dirs[name], ...DAEMON_ARGS]);
+  const d = await startAgentDaemon(dirs[name]);
   daemons.push(d);
-  await d.waitFor((l) => l.msg === 'agent started');
   return d;
 }
 
@@ -147,21 +135,10 @@ describe('two agents on a mixed dhtnode network', { skip, timeout: 90_000 }, () 
   });
 
   test('connect, verify each other and exchange messages both ways', async () => {
-    // The very first ICE exchange between two fresh agents can race inside libdatachannel ("remote candidate
-    // without ICE transport", seen on a loaded CI machine); the message then goes to the inbox. A second
-    // attempt must connect directly.
-    let body = '';
-    let sent: { devices: { deviceShortId: string; status: string }[] } = { devices: [] };
-    for (const words of [
-      ['hello', 'bob'],
-      ['hello', 'again', 'bob'],
-    ]) {
-      const r = await cli('alice', ['send', 'bob', ...words, '--json']);
-      assert.equal(r.code, 0, r.stderr);
-      sent = JSON.parse(r.stdout);
-      body = words.join(' ');
-      if (sent.devices.every((d) => d.status === 'delivered')) break;
-    }
+    const body = 'hello bob';
+    const r = await cli('alice', ['send', 'bob', body, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const sent = JSON.parse(r.stdout) as { devices: { deviceShortId: string; status: string }[] };
     assert.deepEqual(
       sent.devices.map((d) => ({ deviceShortId: d.deviceShortId, status: d.status })),
       [{ deviceShortId: identity('bob').deviceShortId, status: 'delivered' }],

@@ -6,7 +6,9 @@
  * Values go both ways between the proxy client and the UDP network (plain, signed and fragmented,
  * encrypted), listens see new values, a value encrypted to us but addressed to someone else is rejected, and
  * two EnclavePeers, one through the proxy and one with its own UDP node, find each other, connect over DTLS
- * and exchange messages, also through the DHT inbox when the proxy-side peer was offline.
+ * and exchange messages, also through the DHT inbox when the proxy-side peer was offline. Then real
+ * `enclave-agent run` daemons enrolled on the real server, whose organization policy sets the proxy
+ * (Account.proxyEnabled + Account.proxyServer): one applies it, one is told `--dht-proxy off`; they talk.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -37,6 +39,17 @@ import {
 } from '../../libs/core/src/trust/pki-fixtures.test-helper';
 import { pack, RawMsgpack } from '../../libs/core/src/dht/msgpack';
 import { rsaEncrypt } from '../../libs/core/src/dht/value-crypto';
+import {
+  AgentDaemon,
+  agentMain,
+  caFile,
+  createUsers,
+  enrollAgent,
+  LOOPBACK_DAEMON_ARGS,
+  startAgentDaemon,
+} from '../support/agent';
+import { stopTestPostgres } from '../support/postgres';
+import { setUp, startTestServer, TestServer } from '../support/server';
 import { DhtnodeProcess, dhtnodeUnavailableReason, stopDhtnodes } from '../support/dhtnode';
 
 const unavailable = dhtnodeUnavailableReason();
@@ -318,5 +331,91 @@ describe('EnclavePeers: one through the DHT proxy, one with its own UDP node', {
     await again.start();
     const m = await received;
     assert.equal(m.via, 'inbox');
+  });
+});
+
+describe('agents whose organization policy sets the DHT proxy', { skip, timeout: 120_000 }, () => {
+  let server: TestServer;
+  const dirs: Record<string, string> = {};
+  const daemons: AgentDaemon[] = [];
+  const cli = (name: string, args: string[]) => agentMain([...args, '--state-dir', dirs[name]]);
+
+  before(async () => {
+    if (unavailable) return;
+    server = await startTestServer({
+      ENCLAVE_DEFAULT_POLICY: JSON.stringify({
+        'Account.hostname': R!.address,
+        'Account.proxyEnabled': true,
+        'Account.proxyServer': P!.proxyAddress,
+      }),
+    });
+    const admin = await setUp(server);
+    await createUsers(server, admin, ['frank', 'grace']);
+    const ca = await caFile(server);
+    [dirs.frank, dirs.grace] = await Promise.all([
+      enrollAgent(server, ca, 'frank', 'frank'),
+      enrollAgent(server, ca, 'grace', 'grace'),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all(daemons.map((d) => d.stop()));
+    await server?.close();
+    await stopTestPostgres();
+  });
+
+  test('the policy proxy is applied (or overridden with --dht-proxy off); the agents talk directly', async () => {
+    const [frank, grace] = await Promise.all([
+      startAgentDaemon(dirs.frank),
+      startAgentDaemon(dirs.grace, [...LOOPBACK_DAEMON_ARGS, '--dht-proxy', 'off']),
+    ]);
+    daemons.push(frank, grace);
+    const f = await frank.waitFor((l) => l.msg === 'agent started');
+    assert.equal(f.dhtProxy, `http://${P!.proxyAddress}`);
+    assert.equal(f.dhtPort, undefined, 'no UDP DHT node behind a proxy');
+    const g = await grace.waitFor((l) => l.msg === 'agent started');
+    assert.equal(g.dhtProxy, undefined);
+    assert.deepEqual(g.bootstrap, [R!.address]);
+    assert.equal(typeof g.dhtPort, 'number');
+
+    const status = await cli('frank', ['status', '--offline']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(
+      status.stdout,
+      new RegExp(`DHT through proxy http://${P!.proxyAddress.replace(/\./g, '\\.')}, \\d+/\\d+ nodes`),
+    );
+    const json = JSON.parse((await cli('frank', ['status', '--offline', '--json'])).stdout);
+    assert.equal(json.daemon.dht.proxy, `http://${P!.proxyAddress}`);
+    assert.ok(json.daemon.dht.nodes >= 1, 'the proxy knows the network');
+
+    const sent = await eventually('frank to find grace on the DHT', async () => {
+      const r = await cli('frank', ['send', 'grace', 'hello grace, from behind the proxy', '--json']);
+      return r.code === 0 ? (JSON.parse(r.stdout) as { devices: { status: string }[] }) : undefined;
+    });
+    assert.deepEqual(
+      sent.devices.map((d) => d.status),
+      ['delivered'],
+    );
+    const got = await grace.waitFor(
+      (l) => l.msg === 'message received' && l.body === 'hello grace, from behind the proxy',
+    );
+    assert.equal(got.via, 'direct');
+    const back = await cli('grace', ['send', 'frank', 'hi frank']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.match(back.stdout, /delivered to frank/);
+    await frank.waitFor((l) => l.msg === 'message received' && l.body === 'hi frank');
+  });
+
+  test('an unreachable proxy stops `run` with exit code 13 and says which proxy', async () => {
+    const srv = http.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    const port = (srv.address() as AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    // frank's daemon still runs on his state dir: use grace's, stopped first.
+    assert.equal(await daemons[1].stop(), 0);
+    const r = await cli('grace', ['run', ...LOOPBACK_DAEMON_ARGS, '--dht-proxy', `127.0.0.1:${port}`]);
+    assert.equal(r.code, 13, r.stderr);
+    assert.match(r.stderr, new RegExp(`DHT proxy http://127\\.0\\.0\\.1:${port} is unreachable: ECONNREFUSED`));
+    assert.match(r.stderr, /--dht-proxy off/);
   });
 });

@@ -127,7 +127,7 @@ export {
   sdpFingerprint,
   type PeerRequest,
 } from './connection/peer-request';
-export { CONTROL_CHANNEL, MuxChannel, SecureConnection } from './connection/secure-connection';
+export { CONTROL_CHANNEL, MuxChannel, SecureConnection, type Route } from './connection/secure-connection';
 export {
   ConnectionError,
   ConnectionManager,

@@ -21,7 +21,7 @@ import {
   sdpFingerprint,
 } from './peer-request';
 import { adoptChannel } from './channel-registry';
-import { ChannelTransport, CONTROL_CHANNEL, SecureConnection } from './secure-connection';
+import { ChannelTransport, CONTROL_CHANNEL, Route, SecureConnection } from './secure-connection';
 
 /** Resolves a device by its short id to a chain verified up to the organization CA, revocation included. */
 export interface PeerVerifier {
@@ -66,7 +66,11 @@ export class ConnectionError extends Error {
   constructor(
     message: string,
     /** TIMEOUT: no answer; NOT_FOUND: no valid certificate published; FAILED: the transport failed. */
-    readonly code: 'TIMEOUT' | 'NOT_FOUND' | 'FAILED' | 'STOPPED',
+    /**
+     * TIMEOUT: no answer; NOT_FOUND: no valid certificate published; FAILED: the transport failed;
+     * NO_RELAY: relay-only, and the TURN server gave no relayed address (refused the credentials, or silent).
+     */
+    readonly code: 'TIMEOUT' | 'NOT_FOUND' | 'FAILED' | 'STOPPED' | 'NO_RELAY',
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -132,11 +136,16 @@ class Transport implements ChannelTransport {
     return dc;
   }
 
-  selectedPair(): { local: string; remote: string } | undefined {
+  selectedPair(): Route | undefined {
     try {
       const pair = this.pc.getSelectedCandidatePair();
       return pair
-        ? { local: `${pair.local.address}:${pair.local.port}`, remote: `${pair.remote.address}:${pair.remote.port}` }
+        ? {
+            local: `${pair.local.address}:${pair.local.port}`,
+            remote: `${pair.remote.address}:${pair.remote.port}`,
+            localType: pair.local.type,
+            remoteType: pair.remote.type,
+          }
         : undefined;
     } catch {
       return undefined;
@@ -316,7 +325,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     const t = this.transport(`out-${deviceShortId.slice(0, 8)}-${id.toString(16)}`);
     try {
       const control = t.createDataChannel(CONTROL_CHANNEL);
-      const offer = await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering');
+      const offer = this.checkRelay(await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering'));
       let pending!: PendingAnswer;
       const answer = new Promise<PeerRequest>((resolve, reject) => (pending = { peer, resolve, reject }));
       const putRequest = async (requestId: bigint) => {
@@ -431,7 +440,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       // checks our certificate against.
       const offer = splitCandidates(req.iceMsg);
       t.pc.setRemoteDescription(offer.sdp, 'offer');
-      const sdp = await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering');
+      const sdp = this.checkRelay(await withTimeout(t.gathered, this.timeoutMs, 'ICE gathering'));
       await this.opts.dht.putEncrypted(
         peerKey(from),
         encodePeerRequest({ id: req.id, iceMsg: sdp, isAnswer: true, connType: ENCLAVE_CONN_TYPE, ts: Date.now() }),
@@ -467,6 +476,18 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     return t;
   }
 
+  /** Relay-only: the gathered description must hold a relayed candidate, else nothing can connect. */
+  private checkRelay(sdp: string): string {
+    if (this.opts.relayOnly && !/^a=candidate:.* typ relay/m.test(sdp)) {
+      throw new ConnectionError(
+        'no relayed ICE candidate: the TURN server refused the allocation (check TURN.username and ' +
+          'TURN.password) or did not answer',
+        'NO_RELAY',
+      );
+    }
+    return sdp;
+  }
+
   /** Final check (the DTLS peer used the device certificate), then the connection is live. */
   private established(t: Transport, peer: VerifiedDevice, initiator: boolean): SecureConnection {
     const remote = t.pc.remoteFingerprint();
@@ -478,6 +499,14 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
         code: TrustErrorCode.KEY_MISMATCH,
       });
       throw new TrustError(TrustErrorCode.KEY_MISMATCH, 'the DTLS session was not made with the device certificate');
+    }
+    const route = t.selectedPair();
+    if (this.opts.relayOnly && route?.localType !== 'relay') {
+      // libjuice may still pair its host socket with a peer-reflexive candidate learned from the peer's
+      // checks: relay-only means no such path, ever.
+      const reason = `relay-only ICE selected a ${route?.localType ?? 'unknown'} path, not a relayed one`;
+      this.refuse({ deviceShortId: peer.deviceShortId, direction: initiator ? 'outgoing' : 'incoming', reason });
+      throw new ConnectionError(reason, 'FAILED');
     }
     const conn = new SecureConnection(t, peer, initiator);
     t.failed.catch(() => conn.close());

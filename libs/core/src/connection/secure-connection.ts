@@ -62,9 +62,17 @@ export class MuxChannel extends EventEmitter<MuxChannelEvents> {
 export interface ChannelTransport {
   createDataChannel(label: string): DataChannel;
   /** The selected ICE candidate pair. */
-  selectedPair(): { local: string; remote: string } | undefined;
+  selectedPair(): Route | undefined;
   /** Closes every channel, then the peer connection. */
   close(): void;
+}
+
+/** The selected ICE candidate pair: addresses and candidate types (host, srflx, prflx, relay). */
+export interface Route {
+  local: string;
+  remote: string;
+  localType: string;
+  remoteType: string;
 }
 
 export interface SecureConnectionEvents {
@@ -97,7 +105,7 @@ export class SecureConnection extends EventEmitter<SecureConnectionEvents> {
   }
 
   /** The selected ICE candidate pair (for diagnostics). */
-  route(): { local: string; remote: string } | undefined {
+  route(): Route | undefined {
     return this.transport.selectedPair();
   }
 
