@@ -20,7 +20,6 @@
  * start() resolves once it answers a STUN Binding request on UDP and accepts a TCP connection. stop()
  * signals only the pid it started.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -28,8 +27,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManagedProcess, pollUntil } from './jamid/process';
+import { missingPackageReason, SYSTEM_PATH } from './system';
 
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const START_TIMEOUT_MS = 15_000;
 /** The address coturn relays from (loopback, but not the clients' 127.0.0.1). */
 export const RELAY_IP = '127.0.0.2';
@@ -59,18 +58,9 @@ export interface CoturnAuthFailure {
   line: string;
 }
 
-let unavailable: string | null | undefined;
-
 /** Why coturn cannot run here, or undefined when it can. */
 export function coturnUnavailableReason(): string | undefined {
-  if (unavailable === undefined) {
-    const r = spawnSync('turnserver', ['--version'], { env: { PATH: SYSTEM_PATH }, encoding: 'utf8', timeout: 10_000 });
-    unavailable =
-      r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'coturn is not installed (Debian package coturn; bash scripts/install-system-deps.sh)'
-        : null;
-  }
-  return unavailable ?? undefined;
+  return missingPackageReason('turnserver', 'coturn');
 }
 
 /** A port free on 127.0.0.1 for both TCP and UDP. */

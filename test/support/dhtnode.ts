@@ -12,7 +12,6 @@
  *     synchronous commands are followed by a sentinel ("Unknown command: <token>") marking their end.
  * stop() signals only the pid it started.
  */
-import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -20,8 +19,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ManagedProcess } from './jamid/process';
+import { missingPackageReason, SYSTEM_PATH } from './system';
 
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const START_TIMEOUT_MS = 15_000;
 const COMMAND_TIMEOUT_MS = 15_000;
 
@@ -53,18 +52,9 @@ export interface StorageLine {
   values: number;
 }
 
-let unavailable: string | null | undefined;
-
 /** Why dhtnode cannot run here, or undefined when it can. */
 export function dhtnodeUnavailableReason(): string | undefined {
-  if (unavailable === undefined) {
-    const r = spawnSync('dhtnode', ['--help'], { env: { PATH: SYSTEM_PATH }, encoding: 'utf8', timeout: 10_000 });
-    unavailable =
-      r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'dhtnode is not installed (Debian package dhtnode; bash scripts/install-system-deps.sh)'
-        : null;
-  }
-  return unavailable ?? undefined;
+  return missingPackageReason('dhtnode', 'dhtnode');
 }
 
 /** A TCP port free on all addresses (dhtnode's proxy server binds them all). */

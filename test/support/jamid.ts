@@ -22,6 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BusSignal, DbusDriver, DRIVER_SCRIPT } from './jamid/dbus-driver';
 import { ManagedProcess, pollUntil, SpawnOptions, StopResult } from './jamid/process';
+import { findExecutable, SYSTEM_PATH } from './system';
 
 export { DbusCallError } from './jamid/dbus-driver';
 export type { BusSignal } from './jamid/dbus-driver';
@@ -35,7 +36,6 @@ const CONFIG_MANAGER = {
   path: '/cx/ring/Ring/ConfigurationManager',
   iface: 'cx.ring.Ring.ConfigurationManager',
 };
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** SIGTERM → SIGKILL grace (jamid sometimes ignores SIGTERM for more than 10 s: reference §10.5). */
 const STOP_GRACE_MS = 10_000;
 const READY_TIMEOUT_MS = 10_000;
@@ -176,21 +176,6 @@ export interface JamiEnv {
   diagnostics(chars?: number): string;
   /** Stops everything it started, in reverse order, escalating to SIGKILL. Idempotent. */
   stop(): Promise<StopResult[]>;
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findExecutable(name: string): string | undefined {
-  if (name.includes('/')) return isExecutableFile(name) ? name : undefined;
-  const dirs = [...(process.env.PATH ?? '').split(':'), ...SYSTEM_PATH.split(':')].filter(Boolean);
-  return dirs.map((d) => path.join(d, name)).find(isExecutableFile);
 }
 
 let unavailable: string | null | undefined;

@@ -70,6 +70,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
+import { findExecutable, SYSTEM_PATH } from './system';
 import {
   adTime,
   Attrs,
@@ -95,7 +96,6 @@ const SCHEMA_DIR = '/etc/ldap/schema';
 const MODULE_DIR = '/usr/lib/ldap';
 const TEMPLATE = path.join(__dirname, 'slapd', 'slapd.conf.template');
 const AD_SCHEMA = path.join(__dirname, 'slapd', 'ad.schema');
-const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const LDAP_TOOLS = [
   'ldapsearch',
   'ldapadd',
@@ -296,27 +296,13 @@ export interface Slapd {
   logTail(chars?: number): string;
 }
 
-function isExecutable(file: string): boolean {
-  try {
-    fs.accessSync(file, fs.constants.X_OK);
-    return fs.statSync(file).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function findExecutable(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? '').split(':'), ...SYSTEM_PATH.split(':')].filter(Boolean);
-  return dirs.map((d) => path.join(d, name)).find(isExecutable);
-}
-
 let availability: string | null | undefined;
 
 /** Undefined when the harness can run here, else why not (the reason to pass to t.skip). */
 export function slapdAvailable(): string | undefined {
   if (availability === undefined) {
     const missing: string[] = [];
-    if (!isExecutable(SLAPD) || !isExecutable(SLAPADD)) missing.push('slapd');
+    if (!findExecutable(SLAPD) || !findExecutable(SLAPADD)) missing.push('slapd');
     if (LDAP_TOOLS.some((t) => !findExecutable(t))) missing.push('ldap-utils');
     if (!findExecutable('openssl')) missing.push('openssl');
     const files = [`${SCHEMA_DIR}/core.schema`, `${SCHEMA_DIR}/cosine.schema`, `${SCHEMA_DIR}/inetorgperson.schema`];

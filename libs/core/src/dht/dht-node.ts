@@ -52,7 +52,7 @@ import {
   signValue,
   valueExpiryMs,
 } from './value';
-import { encryptValue } from './value-crypto';
+import { encryptedPutValue } from './value-crypto';
 import { admitValue } from './admission';
 
 /** Nodes asked in parallel during a search. */
@@ -474,14 +474,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
     recipientPublicKeyPem: string,
     opts: EncryptedPutOptions = {},
   ): Promise<PutResult> {
-    const sender = opts.privateKeyPem ?? this.identity;
-    if (!sender) throw new Error('putEncrypted needs a signing key: set identity or pass privateKeyPem');
-    const value = encryptValue(
-      { data, id: opts.id, type: opts.type, utype: opts.utype },
-      sender,
-      recipientPublicKeyPem,
-    );
-    return this.put(key, value, opts);
+    return this.put(key, encryptedPutValue(data, recipientPublicKeyPem, opts, this.identity), opts);
   }
 
   /** Stops refreshing a permanent put (the value then expires on its own). */

@@ -8,7 +8,7 @@ import type { DhtNodeEvents, EncryptedPutOptions, GetOptions, ListenCallback, Pu
 import { KeyInput, toHash } from './info-hash';
 import { valueFromProxyJson, valueToProxyJson } from './proxy-json';
 import { createValue, DhtValue, encodeValue, MAX_VALUE_SIZE, randomValueId, ValueFormatError } from './value';
-import { encryptValue } from './value-crypto';
+import { encryptedPutValue } from './value-crypto';
 
 export type DhtProxyErrorCode = 'BAD_URL' | 'UNREACHABLE' | 'NOT_A_PROXY' | 'REJECTED' | 'TIMEOUT';
 
@@ -214,14 +214,7 @@ export class DhtProxyClient extends EventEmitter<DhtNodeEvents> implements DhtAp
     recipientPublicKeyPem: string,
     opts: EncryptedPutOptions = {},
   ): Promise<PutResult> {
-    const sender = opts.privateKeyPem ?? this.identity;
-    if (!sender) throw new Error('putEncrypted needs a signing key: set identity or pass privateKeyPem');
-    const value = encryptValue(
-      { data, id: opts.id, type: opts.type, utype: opts.utype },
-      sender,
-      recipientPublicKeyPem,
-    );
-    return this.put(key, value, opts);
+    return this.put(key, encryptedPutValue(data, recipientPublicKeyPem, opts, this.identity), opts);
   }
 
   /** Stops sending a permanent put again (the proxy drops it after its own timeout). */

@@ -133,6 +133,21 @@ export function encryptValue(
 }
 
 /**
+ * The value a `putEncrypted` stores: signed by the sender (opts.privateKeyPem, else the node's identity),
+ * addressed and encrypted to the recipient. Shared by DhtNode and DhtProxyClient.
+ */
+export function encryptedPutValue(
+  data: Uint8Array | string,
+  recipientPublicKeyPem: string,
+  opts: { id?: bigint; type?: number; utype?: string; privateKeyPem?: string },
+  identity: KeyObject | undefined,
+): DhtValue {
+  const sender = opts.privateKeyPem ?? identity;
+  if (!sender) throw new Error('putEncrypted needs a signing key: set identity or pass privateKeyPem');
+  return encryptValue({ data, id: opts.id, type: opts.type, utype: opts.utype }, sender, recipientPublicKeyPem);
+}
+
+/**
  * Decrypts a value encrypted to us and checks it as OpenDHT does: the inner value must be signed, addressed
  * to our key id, and its signature must verify. Throws DecryptionError when the cypher is not for this key,
  * EncryptedValueRejected when it decrypts but fails a check.
