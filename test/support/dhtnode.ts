@@ -15,9 +15,9 @@
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../apps/server/src/database/embedded-postgres';
 import { ManagedProcess } from './jamid/process';
 import { missingPackageReason, SYSTEM_PATH } from './system';
 
@@ -55,18 +55,6 @@ export interface StorageLine {
 /** Why dhtnode cannot run here, or undefined when it can. */
 export function dhtnodeUnavailableReason(): string | undefined {
   return missingPackageReason('dhtnode', 'dhtnode');
-}
-
-/** A TCP port free on all addresses (dhtnode's proxy server binds them all). */
-async function freeTcpPort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(0, () => resolve());
-  });
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** A UDP port free on both 0.0.0.0 and [::] (dhtnode binds both). */
@@ -171,7 +159,7 @@ export class DhtnodeProcess {
     if (this.opts.identity) args.push('-i', '--save-identity', idPath);
     if (this.opts.networkId !== undefined) args.push('-n', String(this.opts.networkId));
     if (this.opts.proxyServer) {
-      this.proxyPort = await freeTcpPort();
+      this.proxyPort = await freePort();
       args.push('--proxyserver', String(this.proxyPort));
     }
     this.proc = new ManagedProcess(this.name, 'dhtnode', args, {

@@ -128,12 +128,16 @@ export async function loadIdentity(ctx: Context, config: AgentConfig): Promise<D
   return ctx.store.loadIdentity(passphrase);
 }
 
+/** The CAs (PEM) trusted for the organization's HTTPS servers: the one given at enrollment and the org CA. */
+function trustedCas(ctx: Context, identity?: DeviceIdentity): string | undefined {
+  return [ctx.store.serverCa(), identity?.ca.toString()].filter((c): c is string => !!c).join('') || undefined;
+}
+
 /** A client for the enrolled server: trusts the CA given at enrollment and the organization CA. */
 export function serverClient(ctx: Context, config: AgentConfig, identity?: DeviceIdentity): JamsClient {
-  const cas = [ctx.store.serverCa(), identity?.ca.toString()].filter((c): c is string => !!c).join('');
   return new JamsClient({
     url: config.server,
-    ca: cas || undefined,
+    ca: trustedCas(ctx, identity),
     now: ctx.now,
     clientCertificate: identity
       ? {
@@ -187,7 +191,6 @@ export function peerOptions(
     : policy.bootstrap;
   const proxyOption = ctx.options['dht-proxy']?.trim();
   const proxy = proxyOption === 'off' ? undefined : proxyOption || policy.dhtProxy;
-  const cas = [ctx.store.serverCa(), identity.ca.toString()].filter((c): c is string => !!c).join('');
   return {
     identity,
     dht: {
@@ -196,7 +199,7 @@ export function peerOptions(
       bootstrap,
       nodeCacheFile: ctx.store.path('nodes'),
     },
-    dhtProxy: proxy ? { server: proxy, ca: cas || undefined } : undefined,
+    dhtProxy: proxy ? { server: proxy, ca: trustedCas(ctx, identity) } : undefined,
     server: client,
     ice: { iceServers: policy.iceServers, bindAddress: ctx.options.bind === '0.0.0.0' ? undefined : ctx.options.bind },
     messageStore: store,

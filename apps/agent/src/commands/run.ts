@@ -10,12 +10,6 @@ import { DaemonStatus } from './status';
 /** How often the daemon asks the server whether this device is still enrolled (and refreshes the policy). */
 const SERVER_CHECK_MS = 10 * 60_000;
 
-/**
- * `run`: the daemon. Checks the device with the server (a revoked device stops here), fetches and applies the
- * policy (DHT bootstrap and port or DHT proxy, TURN), joins the DHT (directly or through the proxy), publishes this device, accepts secure connections,
- * receives messages and keeps retrying undelivered ones. Logs JSON lines on stdout; stops cleanly on SIGTERM
- * or SIGINT.
- */
 /** The DHT side of `status`: our node's port and routing table, or the proxy and its routing table. */
 async function dhtStatus(peer: EnclavePeer): Promise<DaemonStatus['dht']> {
   if (peer.node) {
@@ -27,6 +21,12 @@ async function dhtStatus(peer: EnclavePeer): Promise<DaemonStatus['dht']> {
   return { proxy: proxy.url.origin, nodes: info?.nodes ?? 0, goodNodes: info?.goodNodes ?? 0 };
 }
 
+/**
+ * `run`: the daemon. Checks the device with the server (a revoked device stops here), fetches and applies the
+ * policy (DHT bootstrap and port, or DHT proxy; TURN), joins the DHT (directly or through the proxy),
+ * publishes this device, accepts secure connections, receives messages and keeps retrying undelivered ones.
+ * Logs JSON lines on stdout; stops cleanly on SIGTERM or SIGINT.
+ */
 export async function runCommand(ctx: Context): Promise<ExitCode> {
   const config = ctx.store.requireEnrolled();
   const level = (ctx.options['log-level'] ?? 'info') as LogLevel;

@@ -7,7 +7,7 @@ import { cleanup as releaseNativeTransports, DataChannel, IceServer, PeerConnect
 import { DeviceIdentity, exportPrivateKey } from '../account/device-identity';
 import type { DhtApi } from '../dht/dht-api';
 import { keyId } from '../dht/info-hash';
-import { DhtValue } from '../dht/value';
+import { DhtValue, randomValueId } from '../dht/value';
 import { peerKey } from '../presence/dht-keys';
 import { VerifiedDevice } from '../trust/device-chain';
 import { TrustError, TrustErrorCode } from '../trust/trust.errors';
@@ -15,7 +15,6 @@ import {
   decodePeerRequest,
   ENCLAVE_CONN_TYPE,
   encodePeerRequest,
-  newRequestId,
   PEER_REQUEST_UTYPE,
   PeerRequest,
   sdpFingerprint,
@@ -65,7 +64,6 @@ export interface ConnectionManagerEvents {
 export class ConnectionError extends Error {
   constructor(
     message: string,
-    /** TIMEOUT: no answer; NOT_FOUND: no valid certificate published; FAILED: the transport failed. */
     /**
      * TIMEOUT: no answer; NOT_FOUND: no valid certificate published; FAILED: the transport failed;
      * NO_RELAY: relay-only, and the TURN server gave no relayed address (refused the credentials, or silent).
@@ -320,7 +318,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       this.refuse({ deviceShortId, direction: 'outgoing', reason: (err as Error).message, code: codeOf(err) });
       throw err instanceof TrustError ? err : new ConnectionError((err as Error).message, 'NOT_FOUND', { cause: err });
     }
-    const id = newRequestId();
+    const id = randomValueId();
     const ids = [id];
     const t = this.transport(`out-${deviceShortId.slice(0, 8)}-${id.toString(16)}`);
     try {
@@ -353,7 +351,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       // the peer listens on if the first did not; a peer that was just starting ignored the first one).
       const again = setTimeout(() => {
         if (!this.awaiting.has(id)) return;
-        const retry = newRequestId();
+        const retry = randomValueId();
         ids.push(retry);
         putRequest(retry).catch(() => undefined);
       }, this.timeoutMs / 3);
@@ -520,7 +518,7 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
       // Both sides dialled at once: keep both briefly so in-flight messages land, then drop the older one.
       setTimeout(() => previous.close(), 5_000).unref();
     }
-    this.log('connection open', { peer: peer.deviceShortId, initiator, route: conn.route() });
+    this.log('connection open', { peer: peer.deviceShortId, initiator, route });
     this.emit('connection', conn);
     // Only now do channels the peer opened reach the connection: 'connection' listeners subscribe to them.
     t.channels((dc) => {

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { pack, unpack } from '../dht/msgpack';
+import { asBigInt, asNumber, asText, pack, unpackMap } from '../dht/msgpack';
 
 /** utype of connection requests (opendht-wire.md §6). */
 export const PEER_REQUEST_UTYPE = 'peer_request';
@@ -19,32 +18,23 @@ export interface PeerRequest {
   ts?: number;
 }
 
-export function newRequestId(): bigint {
-  return randomBytes(8).readBigUInt64BE() || 1n;
-}
-
 export function encodePeerRequest(r: PeerRequest): Buffer {
   return pack({ id: r.id, ice_msg: r.iceMsg, isAnswer: r.isAnswer, connType: r.connType, ts: r.ts });
 }
 
 /** Decodes a request; undefined when the bytes are not one. */
 export function decodePeerRequest(data: Buffer): PeerRequest | undefined {
-  let m: Record<string, unknown>;
-  try {
-    m = unpack(data) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (!m || typeof m !== 'object') return undefined;
-  const id = typeof m.id === 'bigint' ? m.id : typeof m.id === 'number' ? BigInt(m.id) : undefined;
-  const iceMsg = m.ice_msg instanceof Uint8Array ? Buffer.from(m.ice_msg).toString('utf8') : m.ice_msg;
+  const m = unpackMap(data);
+  if (!m) return undefined;
+  const id = asBigInt(m.id);
+  const iceMsg = asText(m.ice_msg);
   if (id === undefined || typeof iceMsg !== 'string' || typeof m.isAnswer !== 'boolean') return undefined;
   return {
     id,
     iceMsg,
     isAnswer: m.isAnswer,
     connType: typeof m.connType === 'string' ? m.connType : '',
-    ts: typeof m.ts === 'number' ? m.ts : typeof m.ts === 'bigint' ? Number(m.ts) : undefined,
+    ts: asNumber(m.ts),
   };
 }
 

@@ -42,16 +42,7 @@ import { NodeInfo, RoutingTable } from './routing-table';
 import { iterativeSearch, SearchNode, SearchResultNode } from './search';
 import { RejectReason, StorageLimits, StoredValue, ValueStorage } from './storage';
 import { TokenIssuer } from './tokens';
-import {
-  createValue,
-  decodeValue,
-  DhtValue,
-  encodeValue,
-  MAX_VALUE_SIZE,
-  randomValueId,
-  signValue,
-  valueExpiryMs,
-} from './value';
+import { decodeValue, DhtValue, signValue, valueExpiryMs, valueForPut } from './value';
 import { encryptedPutValue } from './value-crypto';
 import { admitValue } from './admission';
 
@@ -436,10 +427,7 @@ export class DhtNode extends EventEmitter<DhtNodeEvents> {
    */
   async put(key: KeyInput, value: DhtValue | Uint8Array | string, opts: PutOptions = {}): Promise<PutResult> {
     const hash = toHash(key);
-    let v = typeof value === 'string' || value instanceof Uint8Array ? createValue({ data: value }) : value;
-    if (v.id === 0n) v = { ...v, id: randomValueId(), raw: undefined };
-    const raw = encodeValue(v);
-    if (raw.length > MAX_VALUE_SIZE) throw new RangeError(`value is ${raw.length} bytes, more than ${MAX_VALUE_SIZE}`);
+    const { value: v, raw } = valueForPut(value);
     const nodes = (await this.search(hash, 'find')).filter((n) => n.token).slice(0, TARGET_NODES);
     const storedOn = await this.announce(hash, raw, nodes);
     if (opts.permanent) {

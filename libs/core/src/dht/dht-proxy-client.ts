@@ -7,7 +7,7 @@ import type { DhtApi } from './dht-api';
 import type { DhtNodeEvents, EncryptedPutOptions, GetOptions, ListenCallback, PutOptions, PutResult } from './dht-node';
 import { KeyInput, toHash } from './info-hash';
 import { valueFromProxyJson, valueToProxyJson } from './proxy-json';
-import { createValue, DhtValue, encodeValue, MAX_VALUE_SIZE, randomValueId, ValueFormatError } from './value';
+import { DhtValue, encodeValue, ValueFormatError, valueForPut } from './value';
 import { encryptedPutValue } from './value-crypto';
 
 export type DhtProxyErrorCode = 'BAD_URL' | 'UNREACHABLE' | 'NOT_A_PROXY' | 'REJECTED' | 'TIMEOUT';
@@ -186,10 +186,7 @@ export class DhtProxyClient extends EventEmitter<DhtNodeEvents> implements DhtAp
 
   async put(key: KeyInput, value: DhtValue | Uint8Array | string, opts: PutOptions = {}): Promise<PutResult> {
     const hash = toHash(key);
-    let v = typeof value === 'string' || value instanceof Uint8Array ? createValue({ data: value }) : value;
-    if (v.id === 0n) v = { ...v, id: randomValueId(), raw: undefined };
-    const size = encodeValue(v).length;
-    if (size > MAX_VALUE_SIZE) throw new RangeError(`value is ${size} bytes, more than ${MAX_VALUE_SIZE}`);
+    const { value: v } = valueForPut(value);
     await this.post(hash, v, opts.permanent === true);
     if (opts.permanent) {
       const id = `${hash.toString('hex')}/${v.id}`;

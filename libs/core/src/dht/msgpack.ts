@@ -213,6 +213,28 @@ export function unpack(bytes: Uint8Array): unknown {
   return decode(bytes, { useBigInt64: true });
 }
 
+/** The map packed in `bytes`, or undefined when they do not decode to a msgpack map. */
+export function unpackMap(bytes: Uint8Array): Record<string, unknown> | undefined {
+  let m: unknown;
+  try {
+    m = unpack(bytes);
+  } catch {
+    return undefined;
+  }
+  return m && typeof m === 'object' ? (m as Record<string, unknown>) : undefined;
+}
+
+/** A decoded msgpack integer (a number, or a bigint past 2^53) as a bigint; undefined for anything else. */
+export const asBigInt = (x: unknown): bigint | undefined =>
+  typeof x === 'bigint' ? x : typeof x === 'number' ? BigInt(x) : undefined;
+
+/** A decoded msgpack integer as a number; undefined for anything else. */
+export const asNumber = (x: unknown): number | undefined =>
+  typeof x === 'number' ? x : typeof x === 'bigint' ? Number(x) : undefined;
+
+/** A decoded msgpack str, or a bin holding UTF-8, as a string; anything else as it is. */
+export const asText = (x: unknown): unknown => (x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : x);
+
 /** Thrown by the raw slicer on truncated or invalid msgpack. */
 export class MsgpackFormatError extends Error {}
 

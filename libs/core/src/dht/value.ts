@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { keyId, spkiOf } from './info-hash';
-import { isMap, mapEntries, pack, Packable, RawMsgpack, unpack } from './msgpack';
+import { asBigInt, isMap, mapEntries, pack, Packable, RawMsgpack, unpack } from './msgpack';
 
 /**
  * OpenDHT's Value (opendht 2.4.12, value.h):
@@ -101,6 +101,18 @@ export function createValue(init: ValueInit): DhtValue {
     data: toBuffer(init.data),
     utype: init.utype ?? (typeof init.data === 'string' ? 'text/plain' : undefined),
   };
+}
+
+/**
+ * What a put sends: bytes or a string become a type-0 value (createValue), a value with id 0 gets a random
+ * id. Throws RangeError when the packed value is over MAX_VALUE_SIZE.
+ */
+export function valueForPut(value: DhtValue | Uint8Array | string): { value: DhtValue; raw: Buffer } {
+  let v = typeof value === 'string' || value instanceof Uint8Array ? createValue({ data: value }) : value;
+  if (v.id === 0n) v = { ...v, id: randomValueId(), raw: undefined };
+  const raw = encodeValue(v);
+  if (raw.length > MAX_VALUE_SIZE) throw new RangeError(`value is ${raw.length} bytes, more than ${MAX_VALUE_SIZE}`);
+  return { value: v, raw };
 }
 
 export function isSigned(v: DhtValue): boolean {
@@ -204,7 +216,7 @@ export function decodeValue(raw: Uint8Array): DhtValue {
     const datEntry = field('dat');
     if (!idEntry || !datEntry) throw new ValueFormatError('value lacks id or dat');
     const idRaw = unpack(bytes.subarray(idEntry.start, idEntry.end));
-    const id = typeof idRaw === 'bigint' ? idRaw : typeof idRaw === 'number' ? BigInt(idRaw) : undefined;
+    const id = asBigInt(idRaw);
     if (id === undefined || id < 0n) throw new ValueFormatError('value id is not a uint64');
     let value: DhtValue;
     if (isMap(bytes, datEntry.start)) value = { id, ...decodeDat(bytes, datEntry.start) };

@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { pack, unpack } from '../dht/msgpack';
+import { asBigInt, asNumber, asText, pack, unpackMap } from '../dht/msgpack';
 
 /** datatype of a text message. */
 export const TEXT_DATATYPE = 'text/plain';
@@ -20,10 +19,6 @@ export interface ImMessage {
   metadatas: Record<string, string>;
 }
 
-export function newMessageId(): bigint {
-  return randomBytes(8).readBigUInt64BE() || 1n;
-}
-
 export const messageIdHex = (id: bigint): string => id.toString(16).padStart(16, '0');
 
 export function encodeImMessage(m: ImMessage): Buffer {
@@ -38,29 +33,23 @@ export function encodeImMessage(m: ImMessage): Buffer {
 }
 
 export function decodeImMessage(data: Buffer): ImMessage | undefined {
-  let m: Record<string, unknown>;
-  try {
-    m = unpack(data) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (!m || typeof m !== 'object') return undefined;
-  const id = typeof m.id === 'bigint' ? m.id : typeof m.id === 'number' ? BigInt(m.id) : undefined;
-  const str = (x: unknown) => (x instanceof Uint8Array ? Buffer.from(x).toString('utf8') : x);
-  const msg = str(m.msg);
+  const m = unpackMap(data);
+  if (!m) return undefined;
+  const id = asBigInt(m.id);
+  const msg = asText(m.msg);
   if (id === undefined || typeof msg !== 'string') return undefined;
   const metadatas: Record<string, string> = {};
   if (m.metadatas && typeof m.metadatas === 'object') {
     for (const [k, v] of Object.entries(m.metadatas as Record<string, unknown>)) {
-      const s = str(v);
+      const s = asText(v);
       if (typeof s === 'string') metadatas[k] = s;
     }
   }
-  const datatype = str(m.datatype);
+  const datatype = asText(m.datatype);
   return {
     id,
     msg,
-    date: typeof m.date === 'number' ? m.date : typeof m.date === 'bigint' ? Number(m.date) : 0,
+    date: asNumber(m.date) ?? 0,
     status: typeof m.status === 'number' ? m.status : 0,
     datatype: typeof datatype === 'string' ? datatype : TEXT_DATATYPE,
     metadatas,

@@ -4,19 +4,12 @@ import { ConnectionManager } from '../connection/connection-manager';
 import { MuxChannel, SecureConnection } from '../connection/secure-connection';
 import type { DhtApi } from '../dht/dht-api';
 import { keyId } from '../dht/info-hash';
-import { DhtValue, ValueType } from '../dht/value';
+import { DhtValue, randomValueId, ValueType } from '../dht/value';
 import { inboxKey } from '../presence/dht-keys';
 import { AnnouncedDevice, Presence } from '../presence/presence';
 import { VerifiedDevice } from '../trust/device-chain';
 import { TrustError } from '../trust/trust.errors';
-import {
-  decodeImMessage,
-  encodeImMessage,
-  messageIdHex,
-  newMessageId,
-  RECEIPT_DATATYPE,
-  TEXT_DATATYPE,
-} from './im-message';
+import { decodeImMessage, encodeImMessage, messageIdHex, RECEIPT_DATATYPE, TEXT_DATATYPE } from './im-message';
 
 /** The channel messages travel on inside a connection. */
 export const MESSAGE_CHANNEL = 'enclave-msg';
@@ -165,7 +158,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
       (d) => d.deviceShortId !== this.opts.identity.deviceShortId,
     );
     if (targets.length === 0) throw new NoDeviceError(`account ${accountId} has no device on the network`);
-    const id = messageIdHex(newMessageId());
+    const id = messageIdHex(randomValueId());
     const date = Date.now();
     const entries = targets.map((d) => {
       const e: OutboxEntry = {
@@ -430,7 +423,7 @@ export class Messenger extends EventEmitter<MessengerEvents> {
     if (fresh || !this.seen.has(`receipt/${from}/${id}`)) {
       this.seen.add(`receipt/${from}/${id}`);
       const receipt = encodeImMessage({
-        id: newMessageId(),
+        id: randomValueId(),
         msg: id,
         date: Math.floor(Date.now() / 1000),
         status: 0,
