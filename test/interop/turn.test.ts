@@ -243,6 +243,42 @@ describe('relay-only peers with the policy TURN server (coturn)', { skip, timeou
     );
     assert.match(coturn.output(), new RegExp(`check_stun_auth: user ${PEER_TURN.username} credentials are incorrect`));
   });
+
+  test('relay-only refuses a path that bypasses the relay (TURN relaying from the peers own IP)', async () => {
+    // This coturn relays from 127.0.0.1, the peers' own address: TURN permissions are per IP, so each peer's
+    // host socket passes the other's permission and ICE can pair it with a peer-reflexive candidate.
+    const leaky = await CoturnProcess.start({
+      name: 'coturn-same-ip',
+      users: { [PEER_TURN.username]: PEER_TURN.password },
+      relayIp: '127.0.0.1',
+    });
+    try {
+      const [d1, d2] = await Promise.all([testDevice(alice), testDevice(bob)]);
+      const [X, Y] = [d1, d2].map((d) => loadDeviceIdentity(d.files));
+      const policy = turnPolicy(leaky.address, PEER_TURN);
+      const px = relayOnlyPeer(X, policy);
+      const py = relayOnlyPeer(Y, policy);
+      await Promise.all([px.start(), py.start()]);
+      const refusals: { reason: string }[] = [];
+      px.connections.on('refused', (r) => refusals.push(r));
+      // Both sides refuse: the selected pair's local end is the host socket (or a pair libdatachannel cannot
+      // describe), never a relayed address.
+      await assert.rejects(px.connections.connect(Y.deviceShortId), (err: Error) => {
+        assert.ok(err instanceof ConnectionError, `${err.name}: ${err.message}`);
+        assert.equal(err.code, 'FAILED');
+        assert.match(err.message, /^relay-only ICE selected a (host|prflx|srflx|unknown) path, not a relayed one$/);
+        return true;
+      });
+      assert.ok(
+        refusals.some((r) => /^relay-only ICE selected a/.test(r.reason)),
+        JSON.stringify(refusals),
+      );
+      assert.equal(px.connections.openConnections.length, 0, 'no connection left open');
+      assert.equal(py.connections.openConnections.length, 0, 'no connection left open on the other side');
+    } finally {
+      await leaky.stop();
+    }
+  });
 });
 
 describe('agents with an organization policy pointing at coturn', { skip, timeout: 60_000 }, () => {

@@ -42,6 +42,8 @@ export interface CoturnOptions {
   users: Record<string, string>;
   /** Default "enclave.test". */
   realm?: string;
+  /** Address relayed traffic leaves from. Default RELAY_IP (127.0.0.2, not the clients' own address). */
+  relayIp?: string;
 }
 
 /** An allocation coturn granted: `session <id>: realm <realm> user <name>: incoming packet ALLOCATE processed, success`. */
@@ -173,7 +175,14 @@ export class CoturnProcess {
       ...['--log-file', 'stdout', '--simple-log', '-v'],
       ...['--pidfile', path.join(this.dir, 'turnserver.pid'), '--userdb', path.join(this.dir, 'turndb')],
       ...['--listening-ip', '127.0.0.1', '--listening-port', String(this.port)],
-      ...['--relay-ip', RELAY_IP, '--min-port', String(min), '--max-port', String(this.relayPorts.max)],
+      ...[
+        '--relay-ip',
+        this.opts.relayIp ?? RELAY_IP,
+        '--min-port',
+        String(min),
+        '--max-port',
+        String(this.relayPorts.max),
+      ],
       '--allow-loopback-peers',
       ...['--denied-peer-ip=0.0.0.0-255.255.255.255', '--allowed-peer-ip=127.0.0.0-127.255.255.255'],
       ...['--no-tls', '--no-dtls', '--no-cli', '--no-rfc5780', '--no-multicast-peers'],
