@@ -1,6 +1,15 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { User } from '../users/user.entity';
+import { Group, GroupMember } from './group.entity';
 import { GroupsController } from './groups.controller';
 import { GroupsService } from './groups.service';
+import { PeopleService } from './people.service';
 
-@Module({ controllers: [GroupsController], providers: [GroupsService] })
+@Module({
+  imports: [TypeOrmModule.forFeature([Group, GroupMember, User])],
+  controllers: [GroupsController],
+  providers: [GroupsService, PeopleService],
+  exports: [PeopleService],
+})
 export class GroupsModule {}
