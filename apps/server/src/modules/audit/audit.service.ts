@@ -8,6 +8,9 @@ export interface AuditEntry {
   action: string;
   target?: string;
   details?: Record<string, unknown>;
+  /** The changed object's state before and after the change (omitted for creations / deletions). */
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
 }
 
 @Injectable()
