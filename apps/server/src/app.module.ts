@@ -10,6 +10,7 @@ import { SecretBox } from './common/secret-box';
 import { SecretsModule } from './common/secrets.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source';
+import { DatabaseModule } from './database/database.module';
 import { DATABASE_URL } from './database/database.tokens';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -67,6 +68,7 @@ export function sharedImports(opts: AppModuleOptions) {
       },
     }),
     TypeOrmModule.forRoot(dataSourceOptions(opts.databaseUrl)),
+    DatabaseModule,
     AuditModule,
     QueueModule,
     AuthModule,

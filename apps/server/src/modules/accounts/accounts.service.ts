@@ -1,25 +1,30 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
 import { generateKeyPair, issueAccountCertificate, KeyPairPem, keyId, SignerPem } from '@enclave/pki';
-import { DataSource, EntityManager, IsNull, Repository } from 'typeorm';
+import { EntityManager, IsNull, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { SecretBox } from '../../common/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { lockForTransaction } from '../../database/advisory-lock';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { AuditService } from '../audit/audit.service';
-import { AccessToken } from '../auth/access-token.entity';
-import { PooledAccountKey } from '../ca/account-key.entity';
+import { TokenService } from '../auth/token.service';
 import { CaService } from '../ca/ca.service';
 import { CertificateAuthority } from '../ca/certificate-authority.entity';
-import { IssuedCertificate } from '../ca/issued-certificate.entity';
-import { poolKeyPurpose } from '../ca/key-pool.service';
+import { KeyPoolService, poolKeyPurpose } from '../ca/key-pool.service';
 import { QueueName } from '../queue/queue-names';
 import { QueueService } from '../queue/queue.service';
 import { Device } from '../users/device.entity';
+import { DevicesRepository } from '../users/devices.repository';
 import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { Account } from './account.entity';
 
 /** Sealed with the same purpose as pooled keys (`account-key:<key id>`): a pooled key moves over unchanged. */
 const accountKeyPurpose = poolKeyPurpose;
+
+/** Serializes account creation and revocation per user. */
+export const accountLockName = (userId: string) => `account:${userId}`;
 
 export interface LiveAccount {
   account: Account;
@@ -34,8 +39,12 @@ export class AccountsService implements OnModuleInit {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(Account) private readonly accounts: Repository<Account>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly users: UsersRepository,
+    private readonly devices: DevicesRepository,
     private readonly ca: CaService,
+    private readonly keyPool: KeyPoolService,
+    private readonly tokens: TokenService,
     private readonly secrets: SecretBox,
     private readonly queues: QueueService,
     private readonly audit: AuditService,
@@ -56,8 +65,17 @@ export class AccountsService implements OnModuleInit {
     };
   }
 
-  live(userId: string, m: EntityManager = this.dataSource.manager): Promise<Account | null> {
-    return m.findOne(Account, { where: { userId, revokedAt: IsNull() } });
+  private repo(m?: EntityManager): Repository<Account> {
+    return m ? m.getRepository(Account) : this.accounts;
+  }
+
+  live(userId: string, m?: EntityManager): Promise<Account | null> {
+    return this.repo(m).findOne({ where: { userId, revokedAt: IsNull() } });
+  }
+
+  /** The account (live or revoked) whose key id is this Jami ID. */
+  byJamiId(jamiId: string): Promise<Account | null> {
+    return this.accounts.findOne({ where: { jamiId } });
   }
 
   /**
@@ -66,7 +84,7 @@ export class AccountsService implements OnModuleInit {
    * pre-generated pool when possible (one signature instead of a key generation).
    */
   async getOrCreate(user: User, ca: CertificateAuthority, m: EntityManager): Promise<LiveAccount> {
-    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`account:${user.id}`]);
+    await lockForTransaction(m, accountLockName(user.id));
     const existing = await this.live(user.id, m);
     if (existing) return { account: existing, signer: this.signerOf(existing), created: false };
 
@@ -82,8 +100,9 @@ export class AccountsService implements OnModuleInit {
       ocspUrl: this.ca.ocspUrl,
     });
     const issued = await this.ca.recordIssued(m, cert, ca.keyId, 'account');
-    const account = await m.save(
-      m.create(Account, {
+    const repo = this.repo(m);
+    const account = await repo.save(
+      repo.create({
         userId: user.id,
         jamiId,
         certificateId: issued.id,
@@ -93,7 +112,7 @@ export class AccountsService implements OnModuleInit {
         revokedAt: null,
       }),
     );
-    await m.update(User, { id: user.id }, { jamiId });
+    await this.users.update(user.id, { jamiId }, m);
     await this.audit.record(
       { actor: `user:${user.username}`, action: 'account.created', target: user.username, details: { jamiId } },
       m,
@@ -107,16 +126,8 @@ export class AccountsService implements OnModuleInit {
 
   /** Takes a pooled key (rolled back with the caller's transaction on failure), else generates one. */
   private async takeKey(m: EntityManager): Promise<{ key: KeyPairPem; sealed: string }> {
-    const pooled = await m
-      .getRepository(PooledAccountKey)
-      .createQueryBuilder('k')
-      .setLock('pessimistic_write')
-      .setOnLocked('skip_locked')
-      .orderBy('k.created_at', 'ASC')
-      .limit(1)
-      .getOne();
+    const pooled = await this.keyPool.take(m);
     if (pooled) {
-      await m.delete(PooledAccountKey, { id: pooled.id });
       const privateKeyPem = this.secrets.openText(pooled.privateKeySealed, poolKeyPurpose(pooled.keyId));
       return { key: { publicKeyPem: pooled.publicKeyPem, privateKeyPem }, sealed: pooled.privateKeySealed };
     }
@@ -136,11 +147,8 @@ export class AccountsService implements OnModuleInit {
 
   /** Revokes one device: certificate into the account's CRL, OCSP says revoked, its tokens are gone. */
   async revokeDevice(user: User, deviceId: string, actor: string): Promise<Device> {
-    return this.dataSource.transaction(async (m) => {
-      const device = await m.findOne(Device, {
-        where: { userId: user.id, deviceId: deviceId.toLowerCase() },
-        lock: { mode: 'pessimistic_write' },
-      });
+    return this.tx.run(async (m) => {
+      const device = await this.devices.ofUser(user.id, deviceId.toLowerCase(), m, true);
       if (!device)
         throw new AppError(
           ErrorCode.DEVICE_NOT_FOUND,
@@ -152,7 +160,7 @@ export class AccountsService implements OnModuleInit {
         { actor, action: 'device.revoked', target: user.username, details: { deviceId: device.deviceId } },
         m,
       );
-      return (await m.findOneOrFail(Device, { where: { id: device.id } })) as Device;
+      return (await this.devices.byId(device.id, m)) as Device;
     });
   }
 
@@ -162,18 +170,18 @@ export class AccountsService implements OnModuleInit {
     actor: string,
     opts: { reason?: 'admin' | 'directory'; action?: string; details?: Record<string, unknown> } = {},
   ): Promise<{ devices: number; jamiId: string | null }> {
-    return this.dataSource.transaction(async (m) => {
-      await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`account:${user.id}`]);
-      const devices = await m.find(Device, { where: { userId: user.id, revokedAt: IsNull() } });
+    return this.tx.run(async (m) => {
+      await lockForTransaction(m, accountLockName(user.id));
+      const devices = await this.devices.liveForUser(user.id, m);
       for (const d of devices) await this.revokeDeviceRow(m, d, 'cessationOfOperation');
       const account = await this.live(user.id, m);
       if (account) {
-        const cert = await m.findOneOrFail(IssuedCertificate, { where: { id: account.certificateId } });
-        await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, 'cessationOfOperation', m);
-        await m.update(Account, { id: account.id }, { revokedAt: new Date() });
+        const cert = await this.ca.issuedById(account.certificateId, m);
+        if (cert) await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, 'cessationOfOperation', m);
+        await this.repo(m).update({ id: account.id }, { revokedAt: new Date() });
       }
-      await m.update(User, { id: user.id }, { status: 'suspended', suspendedReason: opts.reason ?? 'admin' });
-      await m.delete(AccessToken, { subjectId: user.id });
+      await this.users.update(user.id, { status: 'suspended', suspendedReason: opts.reason ?? 'admin' }, m);
+      await this.tokens.revokeSubject(user.id, m);
       await this.audit.record(
         {
           actor,
@@ -188,9 +196,9 @@ export class AccountsService implements OnModuleInit {
   }
 
   private async revokeDeviceRow(m: EntityManager, device: Device, reason: 'cessationOfOperation' | 'superseded') {
-    const cert = await m.findOne(IssuedCertificate, { where: { id: device.certificateId } });
+    const cert = await this.ca.issuedById(device.certificateId, m);
     if (cert) await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, reason, m);
-    await m.update(Device, { id: device.id }, { revokedAt: new Date() });
-    await m.delete(AccessToken, { deviceId: device.deviceId });
+    await this.devices.markRevoked(device.id, m);
+    await this.tokens.revokeDevice(device.deviceId, m);
   }
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, LessThan, Repository } from 'typeorm';
+import { EntityManager, In, LessThan, Repository } from 'typeorm';
 import { AccessToken, TokenScope } from './access-token.entity';
 
 export interface IssuedToken {
@@ -44,6 +44,16 @@ export class TokenService {
 
   async revokeSubject(subjectId: string, manager?: EntityManager): Promise<void> {
     await (manager ? manager.getRepository(AccessToken) : this.tokens).delete({ subjectId });
+  }
+
+  /** Ends the tokens of one device (DEVICE tokens carry its device id). */
+  async revokeDevice(deviceId: string, manager?: EntityManager): Promise<void> {
+    await (manager ? manager.getRepository(AccessToken) : this.tokens).delete({ deviceId });
+  }
+
+  /** Ends a subject's tokens of the given scopes only (e.g. USER tokens after a password change). */
+  async revokeSubjectScopes(subjectId: string, scopes: TokenScope[], manager?: EntityManager): Promise<void> {
+    await (manager ? manager.getRepository(AccessToken) : this.tokens).delete({ subjectId, scope: In(scopes) });
   }
 
   async purgeExpired(): Promise<number> {

@@ -12,7 +12,7 @@ import {
   ocspKeyHashes,
   respondOcsp,
 } from '@enclave/pki';
-import { DataSource, EntityManager, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { SecretBox } from '../../common/secret-box';
 import { APP_CONFIG, AppConfig, CaAlgorithm } from '../../config/app-config';
@@ -148,6 +148,35 @@ export class CaService {
         revocationReason: null,
       }),
     );
+  }
+
+  /** A certificate Enclave issued, by its row id. */
+  issuedById(id: string, m?: EntityManager): Promise<IssuedCertificate | null> {
+    return (m ? m.getRepository(IssuedCertificate) : this.certs).findOne({ where: { id } });
+  }
+
+  /** Certificates of one kind with any of these serial numbers (lower-case hex). */
+  issuedBySerials(serialNumbers: string[], kind: CertificateKind): Promise<IssuedCertificate[]> {
+    return this.certs.find({ where: { serialNumber: In(serialNumbers), kind } });
+  }
+
+  /**
+   * What a key (SHA-1 key id) was certified as, other than a device: an account, a server or an org CA.
+   * Null when the key is none of those.
+   */
+  async nonDeviceUseOfKey(keyIdHex: string, m?: EntityManager): Promise<'ca' | CertificateKind | null> {
+    if (await (m ? m.getRepository(CertificateAuthority) : this.cas).exists({ where: { keyId: keyIdHex } }))
+      return 'ca';
+    const cert = await (m ? m.getRepository(IssuedCertificate) : this.certs)
+      .createQueryBuilder('c')
+      .where("c.key_id = :k AND c.kind <> 'device'", { k: keyIdHex })
+      .getOne();
+    return cert?.kind ?? null;
+  }
+
+  /** The org CA certificate (PEM) with this key id, active or not. */
+  async caCertificatePem(keyIdHex: string): Promise<string | null> {
+    return (await this.cas.findOne({ where: { keyId: keyIdHex } }))?.certificatePem ?? null;
   }
 
   /**

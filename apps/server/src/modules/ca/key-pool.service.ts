@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { generateKeyPair, keyId } from '@enclave/pki';
-import { Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import { SecretBox } from '../../common/secret-box';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { PooledAccountKey } from './account-key.entity';
@@ -21,6 +21,24 @@ export class KeyPoolService {
     @InjectRepository(PooledAccountKey) private readonly pool: Repository<PooledAccountKey>,
     private readonly secrets: SecretBox,
   ) {}
+
+  /**
+   * Takes the oldest pooled key inside the caller's transaction (rolled back with it on failure); null when
+   * the pool is empty. Concurrent takers skip each other's locked rows.
+   */
+  async take(m: EntityManager): Promise<{ keyId: string; publicKeyPem: string; privateKeySealed: string } | null> {
+    const pooled = await m
+      .getRepository(PooledAccountKey)
+      .createQueryBuilder('k')
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked')
+      .orderBy('k.created_at', 'ASC')
+      .limit(1)
+      .getOne();
+    if (!pooled) return null;
+    await m.delete(PooledAccountKey, { id: pooled.id });
+    return { keyId: pooled.keyId, publicKeyPem: pooled.publicKeyPem, privateKeySealed: pooled.privateKeySealed };
+  }
 
   size(): Promise<number> {
     return this.pool.count();

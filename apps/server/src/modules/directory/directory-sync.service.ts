@@ -1,15 +1,16 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { Client } from 'pg';
-import { DataSource, In } from 'typeorm';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
+import { withSessionLock } from '../../database/advisory-lock';
+import { DATABASE_URL } from '../../database/database.tokens';
 import { AccountsService } from '../accounts/accounts.service';
 import { AuditService } from '../audit/audit.service';
-import { Group } from '../groups/group.entity';
+import { DirectoryGroup, GroupMirrorService } from '../groups/group-mirror.service';
 import { QueueName } from '../queue/queue-names';
 import { QueueService } from '../queue/queue.service';
 import { USERNAME_PATTERN } from '../users/username';
-import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { DirectoryConfig } from './directory-config.entity';
 import { DirectoryUser, toDirectoryUser, userAttributes } from './directory-schema';
 import { SyncRunDto } from './directory.dto';
@@ -63,7 +64,11 @@ export class DirectorySyncService {
   private readonly logger = new Logger(DirectorySyncService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(DATABASE_URL) private readonly databaseUrl: string,
+    @InjectRepository(DirectorySyncRun) private readonly runs: Repository<DirectorySyncRun>,
+    @InjectRepository(DirectoryConfig) private readonly configs: Repository<DirectoryConfig>,
+    private readonly users: UsersRepository,
+    private readonly groups: GroupMirrorService,
     private readonly directory: DirectoryService,
     private readonly accounts: AccountsService,
     private readonly queues: QueueService,
@@ -76,8 +81,7 @@ export class DirectorySyncService {
     if (config.type === 'local') {
       throw new AppError(ErrorCode.VALIDATION_FAILED, 'Configure an LDAP or Active Directory directory before syncing');
     }
-    const repo = this.dataSource.getRepository(DirectorySyncRun);
-    const run = await repo.save(repo.create({ mode, status: 'queued', trigger, errors: [] }));
+    const run = await this.runs.save(this.runs.create({ mode, status: 'queued', trigger, errors: [] }));
     await this.queues.queue(QueueName.DirectorySync).add('sync', { runId: run.id }, { attempts: 1 });
     return run;
   }
@@ -88,9 +92,8 @@ export class DirectorySyncService {
     if (config.type === 'local' || config.syncIntervalMinutes === 0) return null;
     const fullDue =
       !config.lastFullSyncAt || Date.now() - config.lastFullSyncAt.getTime() > config.fullSyncHours * 3600_000;
-    const repo = this.dataSource.getRepository(DirectorySyncRun);
-    const run = await repo.save(
-      repo.create({
+    const run = await this.runs.save(
+      this.runs.create({
         mode: fullDue || !config.syncWatermark ? 'full' : 'incremental',
         status: 'queued',
         trigger: 'schedule',
@@ -101,80 +104,69 @@ export class DirectorySyncService {
   }
 
   async get(id: string): Promise<DirectorySyncRun> {
-    const run = /^[0-9a-f-]{36}$/.test(id)
-      ? await this.dataSource.getRepository(DirectorySyncRun).findOne({ where: { id } })
-      : null;
+    const run = /^[0-9a-f-]{36}$/.test(id) ? await this.runs.findOne({ where: { id } }) : null;
     if (!run) throw new AppError(ErrorCode.SYNC_RUN_NOT_FOUND, `No sync run ${id.slice(0, 40)}`);
     return run;
   }
 
   list(limit = 50): Promise<DirectorySyncRun[]> {
-    return this.dataSource
-      .getRepository(DirectorySyncRun)
-      .find({ order: { startedAt: { direction: 'DESC', nulls: 'FIRST' } }, take: limit });
+    return this.runs.find({ order: { startedAt: { direction: 'DESC', nulls: 'FIRST' } }, take: limit });
   }
 
   /** Runs a queued sync (the worker's job). Failures end the run cleanly; the next run starts afresh. */
   async execute(runId: string): Promise<DirectorySyncRun> {
-    const repo = this.dataSource.getRepository(DirectorySyncRun);
-    const run = await repo.findOneOrFail({ where: { id: runId } });
-    const lock = new Client({ connectionString: (this.dataSource.options as { url: string }).url });
-    await lock.connect();
+    const run = await this.runs.findOneOrFail({ where: { id: runId } });
+    const locked = await withSessionLock(this.databaseUrl, SYNC_LOCK, () => this.executeLocked(run), {
+      wait: false,
+    });
+    return locked.acquired ? locked.value : this.finish(run, 'failed', ['another directory sync is running']);
+  }
+
+  private async executeLocked(run: DirectorySyncRun): Promise<DirectorySyncRun> {
+    const runId = run.id;
+    run.status = 'running';
+    run.startedAt = new Date();
+    await this.runs.save(run);
+    const config = await this.directory.config();
+    const state: RunState = { run, seen: new Set(), toSuspend: new Set(), toReactivate: new Set(), watermark: null };
+    let conn: LdapConnection | undefined;
     try {
-      const { rows } = await lock.query('SELECT pg_try_advisory_lock(hashtext($1)) AS ok', [SYNC_LOCK]);
-      if (!rows[0].ok) {
-        return this.finish(run, 'failed', ['another directory sync is running']);
+      conn = await this.directory.connect(config);
+      await this.syncUsers(conn, config, state);
+      if (run.mode === 'full') {
+        await this.collectGone(config, state);
+        if (config.groupBaseDn) await this.syncGroups(conn, config, state);
       }
-      run.status = 'running';
-      run.startedAt = new Date();
-      await repo.save(run);
-      const config = await this.directory.config();
-      const state: RunState = { run, seen: new Set(), toSuspend: new Set(), toReactivate: new Set(), watermark: null };
-      let conn: LdapConnection | undefined;
-      try {
-        conn = await this.directory.connect(config);
-        await this.syncUsers(conn, config, state);
-        if (run.mode === 'full') {
-          await this.collectGone(config, state);
-          if (config.groupBaseDn) await this.syncGroups(conn, config, state);
-        }
-      } catch (err) {
-        this.logger.warn({ err, runId }, 'directory sync failed');
-        return this.finish(run, 'failed', [...run.errors, `sync stopped: ${(err as Error).message}`]);
-      } finally {
-        await conn?.close();
-      }
-      await this.reactivate(state);
-      const activeBefore = await this.dataSource
-        .getRepository(User)
-        .count({ where: { source: config.type as 'ldap' | 'ad', status: 'active' } });
-      const braked = state.toSuspend.size > 0 && state.toSuspend.size > (activeBefore * config.brakePercent) / 100;
-      const configRepo = this.dataSource.getRepository(DirectoryConfig);
-      const watermark = newerVersion(config.type as 'ldap' | 'ad', config.syncWatermark, state.watermark);
-      await configRepo.update(
-        { id: 1 },
-        { syncWatermark: watermark, ...(run.mode === 'full' ? { lastFullSyncAt: new Date() } : {}) },
-      );
-      if (braked) {
-        run.pendingSuspensions = [...state.toSuspend];
-        await this.audit.record({
-          actor: 'system:directory-sync',
-          action: 'directory.sync_braked',
-          details: {
-            runId,
-            wouldSuspend: state.toSuspend.size,
-            activeUsers: activeBefore,
-            brakePercent: config.brakePercent,
-          },
-        });
-        return this.finish(run, 'awaiting_confirmation', run.errors);
-      }
-      run.suspended = await this.suspend([...state.toSuspend], runId);
-      return this.finish(run, 'succeeded', run.errors);
+    } catch (err) {
+      this.logger.warn({ err, runId }, 'directory sync failed');
+      return this.finish(run, 'failed', [...run.errors, `sync stopped: ${(err as Error).message}`]);
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(hashtext($1))', [SYNC_LOCK]).catch(() => undefined);
-      await lock.end();
+      await conn?.close();
     }
+    await this.reactivate(state);
+    const activeBefore = await this.users.countActiveFromSource(config.type as 'ldap' | 'ad');
+    const braked = state.toSuspend.size > 0 && state.toSuspend.size > (activeBefore * config.brakePercent) / 100;
+    const watermark = newerVersion(config.type as 'ldap' | 'ad', config.syncWatermark, state.watermark);
+    await this.configs.update(
+      { id: 1 },
+      { syncWatermark: watermark, ...(run.mode === 'full' ? { lastFullSyncAt: new Date() } : {}) },
+    );
+    if (braked) {
+      run.pendingSuspensions = [...state.toSuspend];
+      await this.audit.record({
+        actor: 'system:directory-sync',
+        action: 'directory.sync_braked',
+        details: {
+          runId,
+          wouldSuspend: state.toSuspend.size,
+          activeUsers: activeBefore,
+          brakePercent: config.brakePercent,
+        },
+      });
+      return this.finish(run, 'awaiting_confirmation', run.errors);
+    }
+    run.suspended = await this.suspend([...state.toSuspend], runId);
+    return this.finish(run, 'succeeded', run.errors);
   }
 
   /** An admin confirms a braked run: its pending suspensions are applied. */
@@ -194,7 +186,7 @@ export class DirectorySyncService {
     run.suspended = await this.suspend(run.pendingSuspensions, runId, actor);
     run.pendingSuspensions = null;
     run.status = 'confirmed';
-    return this.dataSource.getRepository(DirectorySyncRun).save(run);
+    return this.runs.save(run);
   }
 
   private async finish(
@@ -205,7 +197,7 @@ export class DirectorySyncService {
     run.status = status;
     run.finishedAt = new Date();
     run.errors = errors.slice(0, MAX_ERRORS_KEPT);
-    return this.dataSource.getRepository(DirectorySyncRun).save(run);
+    return this.runs.save(run);
   }
 
   private async syncUsers(conn: LdapConnection, config: DirectoryConfig, state: RunState): Promise<void> {
@@ -229,9 +221,10 @@ export class DirectorySyncService {
         }
         await this.upsertBatch(config, users, state);
         state.run.seen += entries.length;
-        await this.dataSource
-          .getRepository(DirectorySyncRun)
-          .update({ id: state.run.id }, { seen: state.run.seen, added: state.run.added, updated: state.run.updated });
+        await this.runs.update(
+          { id: state.run.id },
+          { seen: state.run.seen, added: state.run.added, updated: state.run.updated },
+        );
       },
     );
   }
@@ -256,11 +249,7 @@ export class DirectorySyncService {
       valid.push({ ...u, username });
     }
     if (!valid.length) return;
-    const taken: { username: string; external_id: string | null }[] = await this.dataSource.query(
-      'SELECT username, external_id FROM users WHERE username = ANY($1)',
-      [valid.map((u) => u.username)],
-    );
-    const owner = new Map(taken.map((t) => [t.username, t.external_id]));
+    const owner = await this.users.nameOwners(valid.map((u) => u.username));
     const rows = valid.filter((u) => {
       const o = owner.get(u.username);
       if (o !== undefined && o !== u.externalId) {
@@ -270,51 +259,12 @@ export class DirectorySyncService {
       return true;
     });
     if (!rows.length) return;
-    const col = <K extends keyof DirectoryUser>(k: K) => rows.map((u) => u[k]);
-    const result: {
-      id: string;
-      inserted: boolean;
-      status: string;
-      suspended_reason: string | null;
-      disabled: boolean;
-    }[] = await this.dataSource.query(
-      `INSERT INTO users (external_id, username, dn, first_name, last_name, email, phone, photo, directory_version, source, status, suspended_reason)
-         SELECT t.external_id, t.username, t.dn, t.first_name, t.last_name, t.email, t.phone, t.photo, t.version, $11,
-                CASE WHEN t.disabled THEN 'suspended' ELSE 'active' END, CASE WHEN t.disabled THEN 'directory' END
-         FROM unnest($1::varchar[], $2::varchar[], $3::text[], $4::varchar[], $5::varchar[], $6::varchar[], $7::varchar[], $8::bytea[], $9::varchar[], $10::boolean[])
-              AS t(external_id, username, dn, first_name, last_name, email, phone, photo, version, disabled)
-         ON CONFLICT (external_id) DO UPDATE SET
-           username = EXCLUDED.username, dn = EXCLUDED.dn, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-           email = EXCLUDED.email, phone = EXCLUDED.phone, photo = EXCLUDED.photo,
-           directory_version = EXCLUDED.directory_version, source = EXCLUDED.source, updated_at = now()
-         WHERE users.directory_version IS DISTINCT FROM EXCLUDED.directory_version
-            OR users.username IS DISTINCT FROM EXCLUDED.username OR users.dn IS DISTINCT FROM EXCLUDED.dn
-         RETURNING id, (xmax = 0) AS inserted, status, suspended_reason, false AS disabled`,
-      [
-        col('externalId'),
-        col('username'),
-        col('dn'),
-        col('firstName'),
-        col('lastName'),
-        col('email'),
-        col('phone'),
-        col('photo'),
-        col('version'),
-        col('disabled'),
-        config.type,
-      ],
-    );
-    for (const r of result) {
-      if (r.inserted) state.run.added++;
-      else state.run.updated++;
-    }
+    const counts = await this.users.upsertDirectoryUsers(config.type as 'ldap' | 'ad', rows);
+    state.run.added += counts.inserted;
+    state.run.updated += counts.updated;
     // Status follows the directory: disabled → suspend (if active); enabled again → reactivate what the
     // directory had suspended.
-    const current: { id: string; external_id: string; status: string; suspended_reason: string | null }[] =
-      await this.dataSource.query(
-        'SELECT id, external_id, status, suspended_reason FROM users WHERE external_id = ANY($1)',
-        [rows.map((u) => u.externalId)],
-      );
+    const current = await this.users.byExternalIds(rows.map((u) => u.externalId));
     const disabled = new Set(rows.filter((u) => u.disabled).map((u) => u.externalId));
     for (const c of current) {
       if (disabled.has(c.external_id) && c.status === 'active') state.toSuspend.add(c.id);
@@ -326,17 +276,14 @@ export class DirectorySyncService {
 
   /** Full sync only: directory users not seen in this traversal are gone (set difference in memory: O(n)). */
   private async collectGone(config: DirectoryConfig, state: RunState): Promise<void> {
-    const active: { id: string; external_id: string }[] = await this.dataSource.query(
-      `SELECT id, external_id FROM users WHERE source = $1 AND status = 'active' AND external_id IS NOT NULL`,
-      [config.type],
-    );
+    const active = await this.users.activeFromSource(config.type as 'ldap' | 'ad');
     for (const u of active) if (!state.seen.has(u.external_id)) state.toSuspend.add(u.id);
   }
 
   private async reactivate(state: RunState): Promise<void> {
     if (!state.toReactivate.size) return;
     const ids = [...state.toReactivate];
-    await this.dataSource.getRepository(User).update({ id: In(ids) }, { status: 'active', suspendedReason: null });
+    await this.users.reactivate(ids);
     state.run.reactivated = ids.length;
     await this.audit.record({
       actor: 'system:directory-sync',
@@ -349,7 +296,7 @@ export class DirectorySyncService {
   private async suspend(userIds: string[], runId: string, actor = 'system:directory-sync'): Promise<number> {
     let n = 0;
     for (const id of userIds) {
-      const user = await this.dataSource.getRepository(User).findOne({ where: { id } });
+      const user = await this.users.byId(id);
       if (!user || user.status !== 'active') continue;
       await this.accounts.revokeAccount(user, actor, {
         reason: 'directory',
@@ -364,7 +311,7 @@ export class DirectorySyncService {
   /** Mirrors directory groups (by stable id) and their members (by member DN). */
   private async syncGroups(conn: LdapConnection, config: DirectoryConfig, state: RunState): Promise<void> {
     const flavor = this.directory.flavor(config);
-    const groups: { externalId: string; name: string; dn: string; members: string[] }[] = [];
+    const groups: DirectoryGroup[] = [];
     await conn.pagedSearch(
       config.groupBaseDn as string,
       {
@@ -386,24 +333,6 @@ export class DirectorySyncService {
         }
       },
     );
-    await this.dataSource.transaction(async (m) => {
-      for (const g of groups) {
-        const existing = await m.findOne(Group, { where: { externalId: g.externalId } });
-        const clash = await m.findOne(Group, { where: { name: g.name } });
-        const name = clash && clash.id !== existing?.id ? `${g.name} (${config.type})` : g.name;
-        const group = existing
-          ? (await m.update(Group, { id: existing.id }, { name, dn: g.dn }), existing)
-          : await m.save(
-              m.create(Group, { name, source: config.type as 'ldap' | 'ad', externalId: g.externalId, dn: g.dn }),
-            );
-        await m.query('DELETE FROM group_members WHERE group_id = $1', [group.id]);
-        if (g.members.length) {
-          await m.query(
-            `INSERT INTO group_members (group_id, user_id) SELECT $1, id FROM users WHERE lower(dn) = ANY($2) ON CONFLICT DO NOTHING`,
-            [group.id, g.members.map((d) => d.toLowerCase())],
-          );
-        }
-      }
-    });
+    await this.groups.mirror(config.type as 'ldap' | 'ad', groups);
   }
 }

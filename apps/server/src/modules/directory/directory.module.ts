@@ -8,10 +8,19 @@ import { DirectoryService } from './directory.service';
 import { ProvisioningService } from './provisioning.service';
 import { UserAuthService } from './user-auth.service';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { User } from '../users/user.entity';
+import { GroupsModule } from '../groups/groups.module';
+import { UsersModule } from '../users/users.module';
+import { DirectoryConfig } from './directory-config.entity';
+import { DirectorySyncRun } from './sync-run.entity';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), AccountsModule, CaModule],
+  imports: [
+    TypeOrmModule.forFeature([DirectoryConfig, DirectorySyncRun]),
+    AccountsModule,
+    CaModule,
+    UsersModule,
+    GroupsModule,
+  ],
   controllers: [DirectoryController],
   providers: [DirectoryService, DirectorySyncService, ProvisioningService, DirectoryScheduler, UserAuthService],
   exports: [DirectoryService, DirectorySyncService, ProvisioningService, DirectoryScheduler, UserAuthService],

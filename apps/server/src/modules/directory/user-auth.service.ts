@@ -1,13 +1,12 @@
 import { clientAddress } from '../../common/client-address';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { LoginRateLimiter } from '../auth/login-rate-limiter';
 import { verifyPassword } from '../auth/password-hasher';
 import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { BasicAuthenticator } from './basic-auth';
 import { DirectoryService } from './directory.service';
 
@@ -27,7 +26,7 @@ export class UserAuthService {
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
-    @InjectRepository(User) private readonly users: Repository<User>,
+    private readonly users: UsersRepository,
     private readonly audit: AuditService,
     private readonly directory: DirectoryService,
   ) {
@@ -38,7 +37,7 @@ export class UserAuthService {
   async authenticate(rawUsername: string, password: string, ip: string): Promise<User> {
     const username = rawUsername.trim().toLowerCase();
     this.limiter.check(ip, username);
-    const local = username.length <= 64 ? await this.users.findOne({ where: { username } }) : null;
+    const local = await this.users.byUsername(username);
     const config = await this.directory.config();
     let user: User | null = null;
     if (config.type === 'local' || local?.source === 'local') {

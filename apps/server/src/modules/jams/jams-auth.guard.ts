@@ -1,13 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Request } from 'express';
-import { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { bearerToken } from '../auth/admin.guard';
 import { TokenService } from '../auth/token.service';
-import { Device } from '../users/device.entity';
+import { DevicesRepository } from '../users/devices.repository';
 import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 
 export interface JamsPrincipal {
   user: User;
@@ -31,7 +30,8 @@ export class JamsAuthGuard implements CanActivate {
   constructor(
     private readonly tokens: TokenService,
     private readonly reflector: Reflector,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly devices: DevicesRepository,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -45,10 +45,10 @@ export class JamsAuthGuard implements CanActivate {
     if (required === 'USER' && token.scope !== 'USER') {
       throw new AppError(ErrorCode.SCOPE_INSUFFICIENT, 'This call needs a USER token (Basic login)');
     }
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id: token.subjectId } });
+    const user = await this.users.byId(token.subjectId);
     if (!user || user.status !== 'active') throw new AppError(ErrorCode.UNAUTHENTICATED, 'The user is not active');
     if (token.deviceId) {
-      const device = await this.dataSource.getRepository(Device).findOne({ where: { deviceId: token.deviceId } });
+      const device = await this.devices.byDeviceId(token.deviceId);
       if (!device || device.revokedAt) throw new AppError(ErrorCode.DEVICE_REVOKED, 'This device has been revoked');
     }
     req.jams = { user, scope: token.scope, deviceId: token.deviceId };

@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res, UseGuards } from '@nestjs/common';
+import { X509Certificate } from 'node:crypto';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import { ErrorCode } from '../../common/app-error';
 import { createValidationPipe } from '../../common/validation';
+import type { User } from '../users/user.entity';
 import { CurrentJams, JamsAuthGuard, JamsPrincipal, RequireScope } from './jams-auth.guard';
 import {
   DirectorySearchResponseDto,
@@ -13,6 +15,7 @@ import {
 } from './jams.dto';
 import { EnrollmentAnswer, JamsService } from './jams.service';
 import { SyncService } from './sync.service';
+import { BasicCredentials, BasicUser, ClientAddress, ClientCertificate, UserBasicGuard } from './user-basic.guard';
 
 const syncBody = { schema: { type: 'array', items: { type: 'object', additionalProperties: true } } };
 
@@ -28,23 +31,30 @@ export class JamsController {
   @Post('auth/device')
   @HttpCode(200)
   @ApiBasicAuth()
+  @UseGuards(UserBasicGuard)
+  @BasicCredentials({ missing: 'HTTP Basic credentials are required to enroll a device' })
   @ApiOperation({ summary: 'Enroll a device: CSR in, certificate chain, receipt and policy out' })
   @ApiOkResponse({ type: EnrollmentResponseDto })
   enroll(
-    @Req() req: Request,
-    @Res({ passthrough: true }) res: Response,
+    @BasicUser() user: User,
     @Body(createValidationPipe({ allowUnknown: true })) body: EnrollDeviceDto,
   ): Promise<EnrollmentAnswer> {
-    return this.jams.enroll(req, res, body);
+    return this.jams.enroll(user, body);
   }
 
   @Post('login')
   @HttpCode(200)
   @ApiBasicAuth()
+  @UseGuards(UserBasicGuard)
+  @BasicCredentials({ optional: true, rejectedAs: ErrorCode.CREDENTIALS_REJECTED })
   @ApiOperation({ summary: 'Token: device TLS client certificate → DEVICE, Basic → USER' })
   @ApiOkResponse({ type: JamsTokenDto })
-  login(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<JamsTokenDto> {
-    return this.jams.login(req, res);
+  login(
+    @BasicUser() user: User | null,
+    @ClientCertificate() peer: X509Certificate | undefined,
+    @ClientAddress() ip: string,
+  ): Promise<JamsTokenDto> {
+    return this.jams.login(user, peer, ip);
   }
 
   @Get('auth/devices')

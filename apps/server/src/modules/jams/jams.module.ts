@@ -10,10 +10,11 @@ import { JamsController } from './jams.controller';
 import { JamsService } from './jams.service';
 import { SyncItem } from './sync-item.entity';
 import { SyncService } from './sync.service';
+import { UserBasicGuard } from './user-basic.guard';
 
 @Module({
   imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule],
   controllers: [JamsController],
-  providers: [JamsService, SyncService, JamsAuthGuard],
+  providers: [JamsService, SyncService, JamsAuthGuard, UserBasicGuard],
 })
 export class JamsModule {}

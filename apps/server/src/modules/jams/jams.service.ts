@@ -1,24 +1,19 @@
 import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { issueDeviceReceipt } from '@enclave/core';
 import { issueDeviceCertificate, parseCsr } from '@enclave/pki';
-import type { Request, Response } from 'express';
-import { DataSource, ILike, IsNull, Not } from 'typeorm';
-import { clientAddress } from '../../common/client-address';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
-import { Account } from '../accounts/account.entity';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { AccountsService } from '../accounts/accounts.service';
 import { AuditService } from '../audit/audit.service';
 import { TokenService } from '../auth/token.service';
 import { CaService } from '../ca/ca.service';
-import { IssuedCertificate } from '../ca/issued-certificate.entity';
 import { PolicyService } from '../policy/policy.service';
 import { Device } from '../users/device.entity';
-import { UserAuthService } from '../directory/user-auth.service';
+import { DevicesRepository } from '../users/devices.repository';
 import { User } from '../users/user.entity';
+import { UsersRepository } from '../users/users.repository';
 import { DirectoryProfileDto, EnrollDeviceDto, JamsDeviceDto, JamsTokenDto } from './jams.dto';
 
 export const NAME_SERVER_PATH = '/api/nameserver';
@@ -40,8 +35,9 @@ function deviceNameOf(raw: string | undefined): string {
 export class JamsService {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly userAuth: UserAuthService,
+    private readonly tx: TransactionRunner,
+    private readonly users: UsersRepository,
+    private readonly deviceRepo: DevicesRepository,
     private readonly accounts: AccountsService,
     private readonly ca: CaService,
     private readonly tokens: TokenService,
@@ -50,22 +46,17 @@ export class JamsService {
   ) {}
 
   /**
-   * POST /api/auth/device: authenticates the user, creates their account on the first device, certifies the
+   * POST /api/auth/device for a user the Basic guard authenticated: creates their account on the first device, certifies the
    * CSR's key with the account key and answers the flat JSON the client stores. Every check happens before
    * or inside one transaction: a refused request writes nothing and consumes no pooled key.
    */
-  async enroll(req: Request, res: Response, dto: EnrollDeviceDto): Promise<EnrollmentAnswer> {
-    const user = await this.userAuth.basic.authenticate(req, res);
-    if (!user) throw new AppError(ErrorCode.UNAUTHENTICATED, 'HTTP Basic credentials are required to enroll a device');
+  async enroll(user: User, dto: EnrollDeviceDto): Promise<EnrollmentAnswer> {
     const csr = await parseCsr(dto.csr);
     const ca = await this.ca.requireActive();
     const name = deviceNameOf(dto.deviceName);
 
-    const result = await this.dataSource.transaction(async (m) => {
-      const existing = await m.findOne(Device, {
-        where: { deviceId: csr.deviceId },
-        lock: { mode: 'pessimistic_write' },
-      });
+    const result = await this.tx.run(async (m) => {
+      const existing = await this.deviceRepo.byDeviceId(csr.deviceId, m, true);
       if (existing && existing.userId !== user.id) {
         throw new AppError(ErrorCode.DEVICE_KEY_IN_USE, 'This device key is already enrolled for another user');
       }
@@ -82,17 +73,12 @@ export class JamsService {
       const issued = await this.ca.recordIssued(m, cert, live.account.jamiId, 'device');
       if (existing) {
         // Re-enrollment with the same key (current clients reuse it): the old certificate is superseded.
-        const old = await m.findOne(IssuedCertificate, { where: { id: existing.certificateId } });
+        const old = await this.ca.issuedById(existing.certificateId, m);
         if (old && !old.revokedAt) await this.ca.revoke(old.issuerKeyId, old.serialNumber, 'superseded', m);
-        await m.update(Device, { id: existing.id }, { certificateId: issued.id, name, revokedAt: null });
+        await this.deviceRepo.recertify(existing.id, issued.id, name, m);
+        await this.deviceRepo.update(existing.id, { revokedAt: null }, m);
       } else {
-        await m.insert(Device, {
-          userId: user.id,
-          deviceId: csr.deviceId,
-          name,
-          certificateId: issued.id,
-          revokedAt: null,
-        });
+        await this.deviceRepo.insert({ userId: user.id, deviceId: csr.deviceId, name, certificateId: issued.id }, m);
       }
       const receipt = issueDeviceReceipt({
         accountPrivateKeyPem: live.signer.privateKeyPem,
@@ -116,15 +102,10 @@ export class JamsService {
     });
     if (result.created) await this.accounts.requestPoolRefill();
 
-    const photo = await this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .select('u.photo', 'photo')
-      .where('u.id = :id', { id: user.id })
-      .getRawOne<{ photo: Buffer | null }>();
+    const photo = await this.users.photo(user.id);
     return {
       ...(await this.policy.forUser(user.id)),
-      ...(photo?.photo ? { userPhoto: photo.photo.toString('base64') } : {}),
+      ...(photo ? { userPhoto: photo.toString('base64') } : {}),
       certificateChain: result.chain,
       deviceReceipt: result.receipt.receipt,
       receiptSignature: result.receipt.signature,
@@ -134,30 +115,22 @@ export class JamsService {
   }
 
   /**
-   * POST /api/login: Basic → USER token (bad credentials 403: a 401 here wipes the client's identity);
-   * the device's TLS client certificate → DEVICE token (revoked or unknown device 401).
+   * POST /api/login: a user the Basic guard authenticated → USER token (bad credentials were answered 403
+   * there: a 401 wipes the client's identity); else the device's TLS client certificate → DEVICE token
+   * (revoked or unknown device 401).
    */
-  async login(req: Request, res: Response): Promise<JamsTokenDto> {
-    let user: User | null;
-    try {
-      user = await this.userAuth.basic.authenticate(req, res);
-    } catch (err) {
-      if (err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS) {
-        throw new AppError(ErrorCode.CREDENTIALS_REJECTED, err.message);
-      }
-      throw err;
-    }
+  async login(user: User | null, peer: X509Certificate | undefined, ip: string): Promise<JamsTokenDto> {
     if (user) {
       const token = await this.tokens.issue('USER', user.id, this.config.auth.deviceTokenTtlSeconds);
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }
     let device: Device;
     try {
-      device = await this.deviceFromClientCertificate(req);
+      device = await this.deviceFromClientCertificate(peer);
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
         await this.audit.record({
-          actor: `ip:${clientAddress(req)}`,
+          actor: `ip:${ip}`,
           action: 'device.login_refused',
           details: { reason: err.message },
         });
@@ -171,28 +144,21 @@ export class JamsService {
   }
 
   /** The enrolled, unrevoked device whose exact certificate the client presented. */
-  private async deviceFromClientCertificate(req: Request): Promise<Device> {
-    const socket = req.socket as TLSSocket;
-    const peer = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+  private async deviceFromClientCertificate(peer: X509Certificate | undefined): Promise<Device> {
     if (!peer) {
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'Present the device certificate (TLS) or Basic credentials');
     }
     const serial = peer.serialNumber.toLowerCase().replace(/^0+/, '');
-    const candidates = await this.dataSource.getRepository(IssuedCertificate).find({
-      where: [
-        { serialNumber: serial, kind: 'device' },
-        { serialNumber: `0${serial}`, kind: 'device' },
-      ],
-    });
+    const candidates = await this.ca.issuedBySerials([serial, `0${serial}`], 'device');
     const cert = candidates.find((c) => new X509Certificate(c.certificatePem).raw.equals(peer.raw));
     if (!cert) throw new AppError(ErrorCode.DEVICE_UNKNOWN, 'This certificate was not issued to an enrolled device');
-    const device = await this.dataSource.getRepository(Device).findOne({ where: { certificateId: cert.id } });
+    const device = await this.deviceRepo.byCertificateId(cert.id);
     if (!device || device.revokedAt || cert.revokedAt) {
       throw new AppError(ErrorCode.DEVICE_REVOKED, 'This device has been revoked');
     }
-    const user = await this.dataSource.getRepository(User).findOne({ where: { id: device.userId } });
+    const user = await this.users.byId(device.userId);
     if (!user || user.status !== 'active') throw new AppError(ErrorCode.DEVICE_REVOKED, 'The user is suspended');
-    const account = await this.dataSource.getRepository(Account).findOne({ where: { jamiId: cert.issuerKeyId } });
+    const account = await this.accounts.byJamiId(cert.issuerKeyId);
     if (!account || account.revokedAt) throw new AppError(ErrorCode.DEVICE_REVOKED, 'The account has been revoked');
     return device;
   }
@@ -202,9 +168,7 @@ export class JamsService {
   }
 
   async devices(user: User): Promise<JamsDeviceDto[]> {
-    const rows = await this.dataSource
-      .getRepository(Device)
-      .find({ where: { userId: user.id }, order: { createdAt: 'ASC' } });
+    const rows = await this.deviceRepo.forUser(user.id);
     return rows.map((d) => ({ deviceId: d.deviceId, alias: d.name, revoked: d.revokedAt !== null }));
   }
 
@@ -214,23 +178,9 @@ export class JamsService {
 
   /** Directory search for clients: enrolled, active users; only string members; `*` lists everyone. */
   async search(rawQuery: string | undefined): Promise<DirectoryProfileDto[]> {
-    const query = (rawQuery ?? '').trim().slice(0, 128);
+    const query = (typeof rawQuery === 'string' ? rawQuery : '').trim().slice(0, 128);
     if (!query) return [];
-    const repo = this.dataSource.getRepository(User);
-    const base = { status: 'active' as const, jamiId: Not(IsNull()) };
-    const where =
-      query === '*'
-        ? [base]
-        : (() => {
-            const like = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-            return [
-              { ...base, username: ILike(like) },
-              { ...base, firstName: ILike(like) },
-              { ...base, lastName: ILike(like) },
-              { ...base, email: ILike(like) },
-            ];
-          })();
-    const users = await repo.find({ where, order: { username: 'ASC' }, take: 100 });
+    const users = await this.users.searchEnrolled(query, 100);
     return users.map((u) => {
       const p: DirectoryProfileDto = { id: u.jamiId as string, username: u.username };
       if (u.firstName) p.firstName = u.firstName;

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
-import { User } from '../users/user.entity';
+import { UsersModule } from '../users/users.module';
 import { NameserverController } from './nameserver.controller';
 import { NameserverService } from './nameserver.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User])],
+  imports: [UsersModule],
   controllers: [NameserverController],
   providers: [NameserverService],
 })

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, QueryFailedError, Repository } from 'typeorm';
+import { QueryFailedError } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { AuditService } from '../audit/audit.service';
 import { hashPassword } from '../auth/password-hasher';
-import { Device } from './device.entity';
+import { DevicesRepository } from './devices.repository';
 import { User } from './user.entity';
+import { UsersRepository } from './users.repository';
 import { checkPassword, normalizeUsername } from './username';
 import { CreateUserDto, ListUsersQueryDto, UserListResponseDto, UserResponseDto, UserSummaryDto } from './users.dto';
 
@@ -28,9 +29,9 @@ const isUniqueViolation = (err: unknown) =>
 @Injectable()
 export class UsersService {
   constructor(
-    @InjectRepository(User) private readonly users: Repository<User>,
-    @InjectRepository(Device) private readonly devices: Repository<Device>,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
+    private readonly devices: DevicesRepository,
+    private readonly tx: TransactionRunner,
     private readonly audit: AuditService,
   ) {}
 
@@ -39,9 +40,9 @@ export class UsersService {
     checkPassword(dto.password);
     const passwordHash = await hashPassword(dto.password);
     try {
-      const user = await this.dataSource.transaction(async (m) => {
-        const saved = await m.save(
-          m.create(User, {
+      const user = await this.tx.run(async (m) => {
+        const saved = await this.users.insert(
+          {
             username,
             passwordHash,
             firstName: dto.firstName?.trim() || null,
@@ -49,7 +50,8 @@ export class UsersService {
             email: dto.email?.trim().toLowerCase() || null,
             source: 'local',
             status: 'active',
-          }),
+          },
+          m,
         );
         await this.audit.record({ actor, action: 'user.created', target: username, details: { source: 'local' } }, m);
         return saved;
@@ -64,31 +66,19 @@ export class UsersService {
   async list(query: ListUsersQueryDto): Promise<UserListResponseDto> {
     const page = query.page ?? 1;
     const pageSize = query.pageSize ?? 50;
-    const qb = this.users.createQueryBuilder('u').orderBy('u.username', 'ASC');
-    const search = query.search?.trim();
-    if (search) {
-      const like = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.where(
-        "(u.username ILIKE :like OR u.first_name ILIKE :like OR u.last_name ILIKE :like OR u.email ILIKE :like OR (coalesce(u.first_name,'') || ' ' || coalesce(u.last_name,'')) ILIKE :like)",
-        { like },
-      );
-    }
-    const [rows, total] = await qb
-      .skip((page - 1) * pageSize)
-      .take(pageSize)
-      .getManyAndCount();
+    const [rows, total] = await this.users.page(query.search?.trim() || undefined, page, pageSize);
     return { items: rows.map(toUserSummary), page, pageSize, total };
   }
 
   async entity(rawUsername: string): Promise<User> {
-    const user = await this.users.findOne({ where: { username: rawUsername.trim().toLowerCase() } });
+    const user = await this.users.byUsername(rawUsername.trim().toLowerCase());
     if (!user) throw new AppError(ErrorCode.USER_NOT_FOUND, `No user "${rawUsername.slice(0, 64)}"`);
     return user;
   }
 
   async get(rawUsername: string): Promise<UserResponseDto> {
     const user = await this.entity(rawUsername);
-    const devices = await this.devices.find({ where: { userId: user.id }, order: { createdAt: 'ASC' } });
+    const devices = await this.devices.forUser(user.id);
     return {
       ...toUserSummary(user),
       devices: devices.map((d) => ({
