@@ -38,6 +38,24 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   NOT_READY = 'NOT_READY',
   INTERNAL = 'INTERNAL',
+  // Users and devices (issue 9 §3)
+  /** A directory user's field that the directory owns (names, email, phone) cannot be edited here. */
+  USER_FIELD_MANAGED_BY_DIRECTORY = 'USER_FIELD_MANAGED_BY_DIRECTORY',
+  /** Password changes apply to local users only; directory users change theirs in the directory. */
+  USER_NOT_LOCAL = 'USER_NOT_LOCAL',
+  /** The user is not in the state the operation needs (suspend a suspended user, resume an active one). */
+  USER_STATUS_CONFLICT = 'USER_STATUS_CONFLICT',
+  /** The username belongs to a deleted user (tombstone) until an owner releases it. */
+  USERNAME_RESERVED = 'USERNAME_RESERVED',
+  TOMBSTONE_NOT_FOUND = 'TOMBSTONE_NOT_FOUND',
+  /** A revoked device key is never certified again. */
+  DEVICE_KEY_REVOKED = 'DEVICE_KEY_REVOKED',
+  /** The CSR's key is an account key, a pooled account key, a server key or a CA key. */
+  DEVICE_KEY_FORBIDDEN = 'DEVICE_KEY_FORBIDDEN',
+  /** Another enrollment of the same key is in progress or has just completed. */
+  DEVICE_ENROLLMENT_CONFLICT = 'DEVICE_ENROLLMENT_CONFLICT',
+  /** mTLS login with a device certificate outside its validity period: the device must enroll again. */
+  DEVICE_CERTIFICATE_EXPIRED = 'DEVICE_CERTIFICATE_EXPIRED',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -75,6 +93,16 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.INTERNAL]: 500,
+  // Users and devices (issue 9 §3)
+  [ErrorCode.USER_FIELD_MANAGED_BY_DIRECTORY]: 409,
+  [ErrorCode.USER_NOT_LOCAL]: 409,
+  [ErrorCode.USER_STATUS_CONFLICT]: 409,
+  [ErrorCode.USERNAME_RESERVED]: 409,
+  [ErrorCode.TOMBSTONE_NOT_FOUND]: 404,
+  [ErrorCode.DEVICE_KEY_REVOKED]: 409,
+  [ErrorCode.DEVICE_KEY_FORBIDDEN]: 409,
+  [ErrorCode.DEVICE_ENROLLMENT_CONFLICT]: 409,
+  [ErrorCode.DEVICE_CERTIFICATE_EXPIRED]: 401,
 };
 
 export class AppError extends Error {

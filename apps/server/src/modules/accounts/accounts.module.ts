@@ -3,12 +3,12 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CaModule } from '../ca/ca.module';
 import { UsersModule } from '../users/users.module';
 import { Account } from './account.entity';
-import { AccountsController } from './accounts.controller';
+import { AccountsController, DeviceRevocationController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Account]), CaModule, UsersModule],
-  controllers: [AccountsController],
+  controllers: [AccountsController, DeviceRevocationController],
   providers: [AccountsService],
   exports: [AccountsService],
 })

@@ -18,6 +18,7 @@ import { Device } from '../users/device.entity';
 import { DevicesRepository } from '../users/devices.repository';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
+import { userSnapshot, UsersService } from '../users/users.service';
 import { Account } from './account.entity';
 
 /** Sealed with the same purpose as pooled keys (`account-key:<key id>`): a pooled key moves over unchanged. */
@@ -42,6 +43,7 @@ export class AccountsService implements OnModuleInit {
     private readonly tx: TransactionRunner,
     private readonly users: UsersRepository,
     private readonly devices: DevicesRepository,
+    private readonly usersService: UsersService,
     private readonly ca: CaService,
     private readonly keyPool: KeyPoolService,
     private readonly tokens: TokenService,
@@ -157,7 +159,14 @@ export class AccountsService implements OnModuleInit {
       if (device.revokedAt) return device;
       await this.revokeDeviceRow(m, device, 'cessationOfOperation');
       await this.audit.record(
-        { actor, action: 'device.revoked', target: user.username, details: { deviceId: device.deviceId } },
+        {
+          actor,
+          action: 'device.revoked',
+          target: user.username,
+          details: { deviceId: device.deviceId },
+          before: { revoked: false },
+          after: { revoked: true },
+        },
         m,
       );
       return (await this.devices.byId(device.id, m)) as Device;
@@ -171,28 +180,95 @@ export class AccountsService implements OnModuleInit {
     opts: { reason?: 'admin' | 'directory'; action?: string; details?: Record<string, unknown> } = {},
   ): Promise<{ devices: number; jamiId: string | null }> {
     return this.tx.run(async (m) => {
-      await lockForTransaction(m, accountLockName(user.id));
-      const devices = await this.devices.liveForUser(user.id, m);
-      for (const d of devices) await this.revokeDeviceRow(m, d, 'cessationOfOperation');
-      const account = await this.live(user.id, m);
-      if (account) {
-        const cert = await this.ca.issuedById(account.certificateId, m);
-        if (cert) await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, 'cessationOfOperation', m);
-        await this.repo(m).update({ id: account.id }, { revokedAt: new Date() });
-      }
+      const revoked = await this.revokeEverything(m, user);
       await this.users.update(user.id, { status: 'suspended', suspendedReason: opts.reason ?? 'admin' }, m);
-      await this.tokens.revokeSubject(user.id, m);
       await this.audit.record(
         {
           actor,
           action: opts.action ?? 'account.revoked',
           target: user.username,
-          details: { jamiId: account?.jamiId ?? null, devices: devices.length, ...(opts.details ?? {}) },
+          details: { jamiId: revoked.jamiId, devices: revoked.devices, ...(opts.details ?? {}) },
+          before: { status: user.status },
+          after: { status: 'suspended', accountRevoked: true },
         },
         m,
       );
-      return { devices: devices.length, jamiId: account?.jamiId ?? null };
+      return revoked;
     });
+  }
+
+  /**
+   * Deletes a user: the account certificate and every device are revoked, their tokens end, and the user
+   * becomes a tombstone that keeps the username and Jami ID reserved (UsersService.tombstone).
+   */
+  async deleteUser(rawUsername: string, actor: string): Promise<{ devices: number; jamiId: string | null }> {
+    return this.tx.run(async (m) => {
+      const user = await this.usersService.entity(rawUsername, m);
+      const revoked = await this.revokeEverything(m, user);
+      const after = await this.usersService.tombstone(user, m);
+      await this.audit.record(
+        {
+          actor,
+          action: 'user.deleted',
+          target: user.username,
+          details: { jamiId: revoked.jamiId, devicesRevoked: revoked.devices },
+          before: userSnapshot(user),
+          after: userSnapshot(after),
+        },
+        m,
+      );
+      return revoked;
+    });
+  }
+
+  /**
+   * Revokes devices by device ID across the organization, one transaction each (one result per device:
+   * revoked, already revoked or not found), each revocation audited with the admin's reason.
+   */
+  async revokeDevices(
+    deviceIds: string[],
+    reason: string,
+    actor: string,
+  ): Promise<{ deviceId: string; result: 'revoked' | 'already_revoked' | 'not_found' }[]> {
+    const results: { deviceId: string; result: 'revoked' | 'already_revoked' | 'not_found' }[] = [];
+    for (const deviceId of [...new Set(deviceIds.map((d) => d.toLowerCase()))]) {
+      const result = await this.tx.run(async (m) => {
+        const device = await this.devices.byDeviceId(deviceId, m, true);
+        if (!device) return 'not_found' as const;
+        if (device.revokedAt) return 'already_revoked' as const;
+        const owner = await this.users.byId(device.userId, m);
+        await this.revokeDeviceRow(m, device, 'cessationOfOperation');
+        await this.audit.record(
+          {
+            actor,
+            action: 'device.revoked',
+            target: owner?.username,
+            details: { deviceId, reason },
+            before: { revoked: false },
+            after: { revoked: true },
+          },
+          m,
+        );
+        return 'revoked' as const;
+      });
+      results.push({ deviceId, result });
+    }
+    return results;
+  }
+
+  /** Revokes every live device and the live account of a user and ends all their tokens (caller's transaction). */
+  private async revokeEverything(m: EntityManager, user: User): Promise<{ devices: number; jamiId: string | null }> {
+    await lockForTransaction(m, accountLockName(user.id));
+    const devices = await this.devices.liveForUser(user.id, m);
+    for (const d of devices) await this.revokeDeviceRow(m, d, 'cessationOfOperation');
+    const account = await this.live(user.id, m);
+    if (account) {
+      const cert = await this.ca.issuedById(account.certificateId, m);
+      if (cert) await this.ca.revoke(cert.issuerKeyId, cert.serialNumber, 'cessationOfOperation', m);
+      await this.repo(m).update({ id: account.id }, { revokedAt: new Date() });
+    }
+    await this.tokens.revokeSubject(user.id, m);
+    return { devices: devices.length, jamiId: account?.jamiId ?? null };
   }
 
   private async revokeDeviceRow(m: EntityManager, device: Device, reason: 'cessationOfOperation' | 'superseded') {

@@ -40,6 +40,11 @@ export class KeyPoolService {
     return { keyId: pooled.keyId, publicKeyPem: pooled.publicKeyPem, privateKeySealed: pooled.privateKeySealed };
   }
 
+  /** Whether this key (SHA-1 key id) waits in the pool. */
+  holds(keyIdHex: string, m?: EntityManager): Promise<boolean> {
+    return (m ? m.getRepository(PooledAccountKey) : this.pool).exists({ where: { keyId: keyIdHex } });
+  }
+
   size(): Promise<number> {
     return this.pool.count();
   }

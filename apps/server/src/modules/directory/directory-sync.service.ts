@@ -252,7 +252,11 @@ export class DirectorySyncService {
     const owner = await this.users.nameOwners(valid.map((u) => u.username));
     const rows = valid.filter((u) => {
       const o = owner.get(u.username);
-      if (o !== undefined && o !== u.externalId) {
+      if (o?.deleted) {
+        state.run.errors.push(`${u.dn}: username "${u.username}" is reserved by a deleted user`);
+        return false;
+      }
+      if (o !== undefined && o.externalId !== u.externalId) {
         state.run.errors.push(`${u.dn}: username "${u.username}" belongs to another user`);
         return false;
       }

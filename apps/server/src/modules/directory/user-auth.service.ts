@@ -49,6 +49,11 @@ export class UserAuthService {
           this.limiter.succeed(ip, username);
           throw new AppError(ErrorCode.USER_SUSPENDED, `User "${found.username}" is disabled in the directory`);
         }
+        const known = await this.users.byExternalId(found.externalId);
+        if (known?.status === 'deleted') {
+          this.limiter.succeed(ip, username);
+          throw new AppError(ErrorCode.USER_SUSPENDED, `User "${found.username}" was deleted`);
+        }
         user = await this.directory.upsertUser(config, found);
       } catch (err) {
         if (!(err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS)) throw err;

@@ -2,13 +2,16 @@ import { X509Certificate } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { issueDeviceReceipt } from '@enclave/core';
 import { issueDeviceCertificate, parseCsr } from '@enclave/pki';
+import { EntityManager } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { tryLockForTransaction } from '../../database/advisory-lock';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { AccountsService } from '../accounts/accounts.service';
 import { AuditService } from '../audit/audit.service';
 import { TokenService } from '../auth/token.service';
 import { CaService } from '../ca/ca.service';
+import { KeyPoolService } from '../ca/key-pool.service';
 import { PolicyService } from '../policy/policy.service';
 import { Device } from '../users/device.entity';
 import { DevicesRepository } from '../users/devices.repository';
@@ -17,6 +20,9 @@ import { UsersRepository } from '../users/users.repository';
 import { DirectoryProfileDto, EnrollDeviceDto, JamsDeviceDto, JamsTokenDto } from './jams.dto';
 
 export const NAME_SERVER_PATH = '/api/nameserver';
+
+/** A re-enrollment of a key whose certificate is younger than this is taken for a concurrent duplicate. */
+export const DUPLICATE_ENROLLMENT_WINDOW_MS = 10_000;
 
 export type EnrollmentAnswer = Record<string, string | number | boolean>;
 
@@ -40,6 +46,7 @@ export class JamsService {
     private readonly deviceRepo: DevicesRepository,
     private readonly accounts: AccountsService,
     private readonly ca: CaService,
+    private readonly keyPool: KeyPoolService,
     private readonly tokens: TokenService,
     private readonly policy: PolicyService,
     private readonly audit: AuditService,
@@ -56,10 +63,15 @@ export class JamsService {
     const name = deviceNameOf(dto.deviceName);
 
     const result = await this.tx.run(async (m) => {
-      const existing = await this.deviceRepo.byDeviceId(csr.deviceId, m, true);
-      if (existing && existing.userId !== user.id) {
-        throw new AppError(ErrorCode.DEVICE_KEY_IN_USE, 'This device key is already enrolled for another user');
+      // One enrollment per key at a time: a concurrent duplicate gets a 409 instead of a second certificate.
+      if (!(await tryLockForTransaction(m, `device-key:${csr.deviceId}`))) {
+        throw new AppError(
+          ErrorCode.DEVICE_ENROLLMENT_CONFLICT,
+          'Another enrollment of this device key is in progress; retry once it completes',
+        );
       }
+      const existing = await this.deviceRepo.byDeviceId(csr.deviceId, m, true);
+      await this.checkKeyMayBeCertified(user, csr.shortDeviceId, existing, m);
       const live = await this.accounts.getOrCreate(user, ca, m);
       const cert = await issueDeviceCertificate({
         account: live.signer,
@@ -76,7 +88,6 @@ export class JamsService {
         const old = await this.ca.issuedById(existing.certificateId, m);
         if (old && !old.revokedAt) await this.ca.revoke(old.issuerKeyId, old.serialNumber, 'superseded', m);
         await this.deviceRepo.recertify(existing.id, issued.id, name, m);
-        await this.deviceRepo.update(existing.id, { revokedAt: null }, m);
       } else {
         await this.deviceRepo.insert({ userId: user.id, deviceId: csr.deviceId, name, certificateId: issued.id }, m);
       }
@@ -115,6 +126,45 @@ export class JamsService {
   }
 
   /**
+   * The key rules of enrollment: a key enrolled by another user, a revoked device's key, or a key Enclave
+   * certified as anything but this device (an account, a server, the CA) or holds in the account-key pool
+   * is refused. The same user's unrevoked device re-enrolling its own key keeps its device id and gets a
+   * fresh certificate, unless its current one is only seconds old (a duplicate of a request that just won).
+   */
+  private async checkKeyMayBeCertified(
+    user: User,
+    keyIdHex: string,
+    existing: Device | null,
+    m: EntityManager,
+  ): Promise<void> {
+    if (existing && existing.userId !== user.id) {
+      throw new AppError(ErrorCode.DEVICE_KEY_IN_USE, 'This device key is already enrolled for another user');
+    }
+    if (existing?.revokedAt) {
+      throw new AppError(
+        ErrorCode.DEVICE_KEY_REVOKED,
+        'This device key was revoked and is never certified again: create a new device identity',
+        { deviceId: existing.deviceId, revokedAt: existing.revokedAt.toISOString() },
+      );
+    }
+    if (existing) {
+      const current = await this.ca.issuedById(existing.certificateId, m);
+      if (current && Date.now() - current.createdAt.getTime() < DUPLICATE_ENROLLMENT_WINDOW_MS) {
+        throw new AppError(
+          ErrorCode.DEVICE_ENROLLMENT_CONFLICT,
+          'This device key was enrolled moments ago by another request; use that certificate',
+        );
+      }
+    }
+    const use = await this.ca.nonDeviceUseOfKey(keyIdHex, m);
+    if (use || (await this.keyPool.holds(keyIdHex, m))) {
+      throw new AppError(ErrorCode.DEVICE_KEY_FORBIDDEN, 'This key cannot be certified as a device key', {
+        reason: use === 'ca' ? 'ca key' : use ? `${use} key` : 'pooled account key',
+      });
+    }
+  }
+
+  /**
    * POST /api/login: a user the Basic guard authenticated → USER token (bad credentials were answered 403
    * there: a 401 wipes the client's identity); else the device's TLS client certificate → DEVICE token
    * (revoked or unknown device 401).
@@ -140,10 +190,17 @@ export class JamsService {
     const token = await this.tokens.issue('DEVICE', device.userId, this.config.auth.deviceTokenTtlSeconds, {
       deviceId: device.deviceId,
     });
+    await this.deviceRepo.touchLogin(device.id);
     return { ...token, scope: 'DEVICE', token_type: 'Bearer' };
   }
 
-  /** The enrolled, unrevoked device whose exact certificate the client presented. */
+  /**
+   * The enrolled, unrevoked device whose exact certificate the client presented, within its validity period
+   * and chaining device → account → org CA (each certificate currently valid and signed by the next).
+   * Refusals: unknown or foreign certificate 401 DEVICE_UNKNOWN, expired 401 DEVICE_CERTIFICATE_EXPIRED
+   * (the client enrolls again), revoked device / account or deleted user 401 DEVICE_REVOKED, suspended user
+   * 403 USER_SUSPENDED (not 401: clients wipe their identity on 401, and a suspension can be lifted).
+   */
   private async deviceFromClientCertificate(peer: X509Certificate | undefined): Promise<Device> {
     if (!peer) {
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'Present the device certificate (TLS) or Basic credentials');
@@ -156,11 +213,43 @@ export class JamsService {
     if (!device || device.revokedAt || cert.revokedAt) {
       throw new AppError(ErrorCode.DEVICE_REVOKED, 'This device has been revoked');
     }
-    const user = await this.users.byId(device.userId);
-    if (!user || user.status !== 'active') throw new AppError(ErrorCode.DEVICE_REVOKED, 'The user is suspended');
     const account = await this.accounts.byJamiId(cert.issuerKeyId);
     if (!account || account.revokedAt) throw new AppError(ErrorCode.DEVICE_REVOKED, 'The account has been revoked');
+    const user = await this.users.byId(device.userId);
+    if (!user || user.status === 'deleted') throw new AppError(ErrorCode.DEVICE_REVOKED, 'The user was deleted');
+    if (user.status !== 'active') throw new AppError(ErrorCode.USER_SUSPENDED, `User "${user.username}" is suspended`);
+    await this.checkChain(peer, account.certificatePem, account.certificateId);
     return device;
+  }
+
+  private async checkChain(peer: X509Certificate, accountPem: string, accountCertificateId: string): Promise<void> {
+    const now = Date.now();
+    const current = (c: X509Certificate) => Date.parse(c.validFrom) <= now && now <= Date.parse(c.validTo);
+    if (!current(peer)) {
+      throw new AppError(
+        ErrorCode.DEVICE_CERTIFICATE_EXPIRED,
+        `The device certificate is valid from ${new Date(peer.validFrom).toISOString()} to ${new Date(peer.validTo).toISOString()}: enroll again`,
+      );
+    }
+    const accountCert = new X509Certificate(accountPem);
+    const issued = await this.ca.issuedById(accountCertificateId);
+    const caPem = issued ? await this.ca.caCertificatePem(issued.issuerKeyId) : null;
+    const caCert = caPem ? new X509Certificate(caPem) : null;
+    const chains =
+      caCert !== null &&
+      peer.checkIssued(accountCert) &&
+      peer.verify(accountCert.publicKey) &&
+      accountCert.checkIssued(caCert) &&
+      accountCert.verify(caCert.publicKey);
+    if (!chains) {
+      throw new AppError(ErrorCode.DEVICE_UNKNOWN, 'The device certificate does not chain to the organization CA');
+    }
+    if (!current(accountCert) || !current(caCert)) {
+      throw new AppError(
+        ErrorCode.DEVICE_CERTIFICATE_EXPIRED,
+        'The account or organization CA certificate is outside its validity period: enroll again',
+      );
+    }
   }
 
   policyData(user: User): Promise<Record<string, string | number | boolean>> {

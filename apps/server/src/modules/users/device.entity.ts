@@ -24,6 +24,7 @@ export class Device {
   @Column({ type: 'varchar', length: 128 })
   name: string;
 
+  @Index('ix_devices_certificate')
   @Column({ name: 'certificate_id', type: 'uuid' })
   certificateId: string;
 
@@ -31,8 +32,14 @@ export class Device {
   @JoinColumn({ name: 'certificate_id' })
   certificate?: Relation<IssuedCertificate>;
 
+  /** Enrollment time (the admin device list pages on created_at, id). */
+  @Index('ix_devices_created')
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /** Last DEVICE token issued (mTLS POST /api/login); written at most once a minute per device. */
+  @Column({ name: 'last_login_at', type: 'timestamptz', nullable: true })
+  lastLoginAt: Date | null;
 
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
   revokedAt: Date | null;

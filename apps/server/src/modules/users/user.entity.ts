@@ -1,9 +1,21 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 export type UserSource = 'local' | 'ldap' | 'ad';
-export type UserStatus = 'active' | 'suspended';
+/** `deleted`: a tombstone; the row keeps the username and Jami ID reserved until an owner releases it. */
+export type UserStatus = 'active' | 'suspended' | 'deleted';
+
+/** Prefix of the placeholder username a released tombstone gets (never a valid username: `~` is refused). */
+export const RELEASED_NAME_PREFIX = '~';
+
+/**
+ * The admin search (`?search=`) matches this expression with ILIKE '%…%' through a pg_trgm GIN index, created
+ * by migration (TypeORM cannot declare expression indexes; synchronize: false keeps it out of the diff).
+ */
+export const USER_SEARCH_EXPRESSION =
+  "lower(username || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(email, ''))";
 
 @Entity('users')
+@Index('ix_users_search_trgm', { synchronize: false })
 export class User {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -51,6 +63,14 @@ export class User {
   /** Why the user is suspended: 'directory' (disabled or gone there), 'admin'. */
   @Column({ name: 'suspended_reason', type: 'varchar', length: 16, nullable: true })
   suspendedReason: string | null;
+
+  /** The admin's reason for a suspension (free text, shown in the console). */
+  @Column({ name: 'suspension_note', type: 'varchar', length: 256, nullable: true })
+  suspensionNote: string | null;
+
+  /** When an admin deleted the user (status `deleted`). */
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
 
   /** Set once the account certificate is issued. */
   @Column({ name: 'jami_id', type: 'char', length: 40, nullable: true, unique: true })

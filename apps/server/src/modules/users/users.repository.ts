@@ -1,9 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, In, IsNull, Not, Repository } from 'typeorm';
-import { User, UserSource } from './user.entity';
+import { RELEASED_NAME_PREFIX, User, USER_SEARCH_EXPRESSION, UserSource, UserStatus } from './user.entity';
 
 /** A directory entry mapped to user columns, as the directory sync upserts it. */
+export interface UserPageQuery {
+  /** Lower-cased fragment matched anywhere in username, names and email. */
+  search?: string;
+  status?: UserStatus;
+  source?: UserSource;
+  groupId?: string;
+  /** Usernames strictly after this one. */
+  after?: string;
+  limit: number;
+}
+
 export interface DirectoryUserRow {
   externalId: string;
   username: string;
@@ -96,30 +107,57 @@ export class UsersRepository {
       .getMany();
   }
 
-  /** One page of users by username, optionally matching `search`; with the total count. */
-  page(search: string | undefined, page: number, pageSize: number): Promise<[User[], number]> {
-    const qb = this.users.createQueryBuilder('u').orderBy('u.username', 'ASC');
-    if (search) {
-      qb.where(
-        "(u.username ILIKE :like OR u.first_name ILIKE :like OR u.last_name ILIKE :like OR u.email ILIKE :like OR (coalesce(u.first_name,'') || ' ' || coalesce(u.last_name,'')) ILIKE :like)",
-        { like: `%${escapeLike(search)}%` },
+  /**
+   * One keyset page ordered by username (deleted users excluded): the search uses the pg_trgm index on
+   * USER_SEARCH_EXPRESSION, the page the unique username index. Returns up to `limit + 1` rows so the
+   * caller knows whether another page follows.
+   */
+  page(q: UserPageQuery): Promise<User[]> {
+    const qb = this.users.createQueryBuilder('u').where("u.status <> 'deleted'");
+    if (q.status) qb.andWhere('u.status = :status', { status: q.status });
+    if (q.source) qb.andWhere('u.source = :source', { source: q.source });
+    if (q.groupId) {
+      qb.andWhere('EXISTS (SELECT 1 FROM group_members gm WHERE gm.user_id = u.id AND gm.group_id = :groupId)', {
+        groupId: q.groupId,
+      });
+    }
+    if (q.search) {
+      qb.andWhere(
+        `${USER_SEARCH_EXPRESSION.replace(/\b(username|first_name|last_name|email)\b/g, 'u.$1')} LIKE :like`,
+        {
+          like: `%${escapeLike(q.search.toLowerCase())}%`,
+        },
       );
     }
+    if (q.after) qb.andWhere('u.username > :after', { after: q.after });
     return qb
-      .skip((page - 1) * pageSize)
-      .take(pageSize)
-      .getManyAndCount();
+      .orderBy('u.username', 'ASC')
+      .limit(q.limit + 1)
+      .getMany();
+  }
+
+  /** Tombstones: deleted users whose name is still reserved, newest first. */
+  tombstones(): Promise<User[]> {
+    return this.users
+      .createQueryBuilder('u')
+      .where("u.status = 'deleted' AND left(u.username, 1) <> :prefix", { prefix: RELEASED_NAME_PREFIX })
+      .orderBy('u.deleted_at', 'DESC')
+      .getMany();
+  }
+
+  byExternalId(externalId: string): Promise<User | null> {
+    return this.users.findOne({ where: { externalId } });
   }
 
   // Directory sync port: set-based reads and writes over one page of directory entries.
 
-  /** username → external id of the users holding these names. */
-  async nameOwners(usernames: string[]): Promise<Map<string, string | null>> {
-    const rows: { username: string; external_id: string | null }[] = await this.users.query(
-      'SELECT username, external_id FROM users WHERE username = ANY($1)',
+  /** username → external id and tombstone flag of the users holding these names. */
+  async nameOwners(usernames: string[]): Promise<Map<string, { externalId: string | null; deleted: boolean }>> {
+    const rows: { username: string; external_id: string | null; deleted: boolean }[] = await this.users.query(
+      "SELECT username, external_id, status = 'deleted' AS deleted FROM users WHERE username = ANY($1)",
       [usernames],
     );
-    return new Map(rows.map((r) => [r.username, r.external_id]));
+    return new Map(rows.map((r) => [r.username, { externalId: r.external_id, deleted: r.deleted }]));
   }
 
   /**
