@@ -11,6 +11,7 @@ import { AppError, ErrorCode } from './common/app-error';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { prepareInfrastructure } from './infrastructure';
+import { refuseTokensInQuery } from './modules/auth/query-token';
 import { TlsService } from './modules/ca/tls.service';
 import { SetupService } from './modules/setup/setup.service';
 import { buildOpenApiDocument } from './openapi';
@@ -39,6 +40,8 @@ function bodyParserErrors(
 }
 
 export function configureHttp(app: INestApplication): void {
+  // Bearer tokens never travel in URLs: refused before anything else sees the request.
+  app.use(refuseTokensInQuery);
   // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
   app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
@@ -66,8 +69,11 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     configureHttp(app);
     await app.init();
 
-    if (await app.get(SetupService).bootstrapFromEnvironment()) {
+    const setup = app.get(SetupService);
+    if (await setup.bootstrapFromEnvironment()) {
       logger.info('unattended first start: admin, organization and CA created from the environment');
+    } else {
+      await setup.announcePendingSetup();
     }
     const tls = app.get(TlsService);
     const server = https.createServer(await tls.serverOptions(), app.getHttpAdapter().getInstance());
