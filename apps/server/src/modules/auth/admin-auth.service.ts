@@ -112,7 +112,10 @@ export class AdminAuthService {
       if (!dto.totp && !dto.recoveryCode) {
         attempt.fail();
         await this.loginFailed(username, client, 'mfa_missing');
-        throw new AppError(ErrorCode.MFA_REQUIRED, 'This admin uses TOTP: send totp (or recoveryCode) with the password');
+        throw new AppError(
+          ErrorCode.MFA_REQUIRED,
+          'This admin uses TOTP: send totp (or recoveryCode) with the password',
+        );
       }
       const ok = dto.totp
         ? await this.mfa.consumeTotp(admin, dto.totp)
@@ -387,11 +390,9 @@ export class AdminAuthService {
 
   async createToken(principal: AdminPrincipal, dto: CreateApiTokenDto): Promise<CreatedApiTokenResponseDto> {
     if (!roleWithin(dto.role, principal.role)) {
-      throw new AppError(
-        ErrorCode.ROLE_TOO_HIGH,
-        `role ${dto.role} is higher than your own role (${principal.role})`,
-        { field: 'role' },
-      );
+      throw new AppError(ErrorCode.ROLE_TOO_HIGH, `role ${dto.role} is higher than your own role (${principal.role})`, {
+        field: 'role',
+      });
     }
     const name = dto.name.trim();
     if (!name) throw new AppError(ErrorCode.VALIDATION_FAILED, 'name must not be blank', { field: 'name' });

@@ -18,7 +18,9 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Recovery codes are compared case- and separator-insensitively. */
 const normalizeRecoveryCode = (code: string) => code.toLowerCase().replace(/[^a-z0-9]/g, '');
 const hashRecoveryCode = (code: string) =>
-  createHash('sha256').update(`enclave-recovery:${normalizeRecoveryCode(code)}`).digest('hex');
+  createHash('sha256')
+    .update(`enclave-recovery:${normalizeRecoveryCode(code)}`)
+    .digest('hex');
 
 function newRecoveryCode(): string {
   const text = base32Encode(randomBytes(7)).slice(0, 10).toLowerCase();
@@ -75,7 +77,8 @@ export class AdminMfaService {
       throw new AppError(ErrorCode.MFA_NOT_ENABLED, 'Start the enrolment first: POST /api/admin/me/mfa/totp');
     }
     const step = matchTotp(secret, code.trim(), nowSeconds(), null);
-    if (step === null) throw new AppError(ErrorCode.MFA_CODE_INVALID, 'code is not a current TOTP code for this secret');
+    if (step === null)
+      throw new AppError(ErrorCode.MFA_CODE_INVALID, 'code is not a current TOTP code for this secret');
     const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
     await this.admins.manager.transaction(async (m) => {
       await m.update(
@@ -103,7 +106,8 @@ export class AdminMfaService {
     const ok = /^\d{6}$/.test(code.trim())
       ? await this.consumeTotp(admin, code)
       : await this.consumeRecoveryCode(admin, code);
-    if (!ok) throw new AppError(ErrorCode.MFA_CODE_INVALID, 'code is neither a current TOTP code nor an unused recovery code');
+    if (!ok)
+      throw new AppError(ErrorCode.MFA_CODE_INVALID, 'code is neither a current TOTP code nor an unused recovery code');
     await this.admins.manager.transaction(async (m) => {
       await m.update(
         Admin,

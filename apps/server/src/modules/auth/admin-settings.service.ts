@@ -51,11 +51,9 @@ export class AdminSettingsService {
 
   async update(next: AdminSecuritySettings, actor: string): Promise<AdminSecuritySettings> {
     if (next.sessionIdleMinutes > next.sessionMaxHours * 60) {
-      throw new AppError(
-        ErrorCode.VALIDATION_FAILED,
-        'sessionIdleMinutes must not exceed sessionMaxHours × 60',
-        { field: 'sessionIdleMinutes' },
-      );
+      throw new AppError(ErrorCode.VALIDATION_FAILED, 'sessionIdleMinutes must not exceed sessionMaxHours × 60', {
+        field: 'sessionIdleMinutes',
+      });
     }
     const before = await this.get();
     await this.settings.manager.transaction(async (m: EntityManager) => {

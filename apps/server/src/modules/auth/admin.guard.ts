@@ -72,6 +72,5 @@ export const CurrentAdmin = createParamDecorator(
 
 /** The principal with its session state (MFA setup, re-authentication), for /me routes. */
 export const CurrentAuthentication = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext) =>
-    ctx.switchToHttp().getRequest<AdminRequest>().adminAuth as AdminAuthentication,
+  (_: unknown, ctx: ExecutionContext) => ctx.switchToHttp().getRequest<AdminRequest>().adminAuth as AdminAuthentication,
 );

@@ -49,10 +49,7 @@ export class AdminsService {
         });
       }
       const admin = await m.save(m.create(Admin, { username: dto.username, passwordHash, role: dto.role }));
-      await this.audit.record(
-        { actor, action: 'admin.created', target: admin.username, after: snapshot(admin) },
-        m,
-      );
+      await this.audit.record({ actor, action: 'admin.created', target: admin.username, after: snapshot(admin) }, m);
       return toAdminDto(admin);
     });
   }

@@ -15,6 +15,7 @@ export const AdminRouteErrors = (...entries: [number, string][]) => {
     [401, 'UNAUTHENTICATED'],
     [403, 'FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED'],
   ]);
-  for (const [status, codes] of entries) merged.set(status, merged.has(status) ? `${merged.get(status)}, ${codes}` : codes);
+  for (const [status, codes] of entries)
+    merged.set(status, merged.has(status) ? `${merged.get(status)}, ${codes}` : codes);
   return ApiErrors(...merged.entries());
 };

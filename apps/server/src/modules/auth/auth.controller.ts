@@ -95,7 +95,8 @@ export class AuthController {
   @ApiBearerAuth()
   @AnyRole()
   @ApiOperation({
-    summary: 'Confirm your password (and TOTP code) so routes needing a recent re-authentication accept this session for 5 minutes',
+    summary:
+      'Confirm your password (and TOTP code) so routes needing a recent re-authentication accept this session for 5 minutes',
   })
   @ApiOkResponse({ type: ReauthResponseDto })
   @AdminRouteErrors(

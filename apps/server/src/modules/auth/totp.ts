@@ -80,7 +80,10 @@ export function matchTotp(
   for (const step of [now - 1, now, now + 1]) {
     if (step < 0) continue;
     // Compare every candidate (no early exit) so timing does not reveal which step matched.
-    if (hotp(secret, step, digits, opts.algorithm ?? 'sha1') === code && (lastUsedStep === null || step > lastUsedStep)) {
+    if (
+      hotp(secret, step, digits, opts.algorithm ?? 'sha1') === code &&
+      (lastUsedStep === null || step > lastUsedStep)
+    ) {
       found ??= step;
     }
   }

@@ -73,7 +73,8 @@ export class SetupService {
   /**
    * Setup is not first-come: when the server is not set up (and no ENCLAVE_ADMIN_* did it), a one-time
    * setup code is printed at warn level and written to <dataDir>/setup-code (mode 0600); POST /api/setup
-   * needs it. A new code is made at every start until setup completes.
+   * needs it. A new code is made at every start until setup completes. Returns the code for the start
+   * log line (see server.ts).
    */
   async announcePendingSetup(): Promise<string | undefined> {
     if (await this.isSetUp()) {
@@ -86,11 +87,6 @@ export class SetupService {
     fs.rmSync(this.setupCodeFile, { force: true });
     fs.writeFileSync(this.setupCodeFile, code + '\n', { mode: 0o600, flag: 'wx' });
     this.setupCode = code;
-    this.logger.warn(
-      { setupCodeFile: this.setupCodeFile },
-      `Setup is pending: open the Enclave console's setup page for ${this.config.http.publicUrl} ` +
-        `(or POST /api/setup) and enter the one-time setup code ${code} (also in ${this.setupCodeFile})`,
-    );
     return code;
   }
 
@@ -150,7 +146,10 @@ export class SetupService {
         },
         m,
       );
-      return this.admins.openSession(admin, { manager: m, ip: actor.startsWith('setup:') ? actor.slice(6) : undefined });
+      return this.admins.openSession(admin, {
+        manager: m,
+        ip: actor.startsWith('setup:') ? actor.slice(6) : undefined,
+      });
     });
     this.setUp = true;
     this.setupCode = undefined;
