@@ -11,7 +11,6 @@ import { AppError, ErrorCode } from './common/app-error';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { prepareInfrastructure } from './infrastructure';
-import { refuseTokensInQuery } from './modules/auth/query-token';
 import { TlsService } from './modules/ca/tls.service';
 import { SetupService } from './modules/setup/setup.service';
 import { buildOpenApiDocument } from './openapi';
@@ -40,8 +39,6 @@ function bodyParserErrors(
 }
 
 export function configureHttp(app: INestApplication): void {
-  // Bearer tokens never travel in URLs: refused before anything else sees the request.
-  app.use(refuseTokensInQuery);
   // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
   app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');

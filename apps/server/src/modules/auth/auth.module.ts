@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Global, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { Setting } from '../setup/setting.entity';
 import { AccessToken } from './access-token.entity';
@@ -11,6 +11,7 @@ import { AdminGuard } from './admin.guard';
 import { AdminsController } from './admins.controller';
 import { AdminsService } from './admins.service';
 import { AuthController } from './auth.controller';
+import { QueryTokenMiddleware } from './query-token';
 import { SessionsController } from './sessions.controller';
 import { TokenService } from './token.service';
 
@@ -21,4 +22,9 @@ import { TokenService } from './token.service';
   providers: [AdminAuthService, AdminMfaService, AdminSettingsService, AdminsService, TokenService, AdminGuard],
   exports: [AdminAuthService, TokenService, AdminGuard],
 })
-export class AuthModule {}
+export class AuthModule implements NestModule {
+  /** Tokens in query strings are refused on every route (after the request logger, which redacts them). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(QueryTokenMiddleware).forRoutes({ path: '*', method: RequestMethod.ALL });
+  }
+}

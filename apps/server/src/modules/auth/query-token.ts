@@ -1,3 +1,4 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { AppError, ErrorCode } from '../../common/app-error';
 
@@ -64,6 +65,14 @@ export function refuseTokensInQuery(req: Request, _res: Response, next: NextFunc
       { parameters: names },
     ),
   );
+}
+
+/** The same refusal as a Nest middleware, applied to every route after the request logger (AuthModule). */
+@Injectable()
+export class QueryTokenMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction): void {
+    refuseTokensInQuery(req, res, next);
+  }
 }
 
 /** pino request serializer: the logged url and query never carry a credential-looking value. */
