@@ -6,6 +6,7 @@ import { DirectoryIntegration1795304793054 } from './1795304793054-DirectoryInte
 import { GroupPolicies1795306730886 } from './1795306730886-GroupPolicies';
 
 import { UsersAndDevices1796671474322 } from './1796671474322-UsersAndDevices';
+import { AdminRolesSessionsMfa1796671385000 } from './1796671385000-AdminRolesSessionsMfa';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
@@ -15,5 +16,6 @@ export const MIGRATIONS: Function[] = [
   JamsProtocol1795303746296,
   DirectoryIntegration1795304793054,
   GroupPolicies1795306730886,
+  AdminRolesSessionsMfa1796671385000,
   UsersAndDevices1796671474322,
 ];

@@ -129,7 +129,12 @@ export function httpsRequest(
   });
 }
 
-/** Runs first setup through the API and returns the admin token. */
+/** The one-time setup code the server wrote to <dataDir>/setup-code at start. */
+export function setupCode(server: { dataDir: string }): string {
+  return fs.readFileSync(path.join(server.dataDir, 'setup-code'), 'utf8').trim();
+}
+
+/** Runs first setup through the API (with the server's setup code) and returns the owner's token. */
 export async function setUp(
   server: TestServer,
   body: Record<string, unknown> = {
@@ -138,7 +143,7 @@ export async function setUp(
     ca: { mode: 'generate', algorithm: 'P-256' },
   },
 ): Promise<string> {
-  const res = await server.request('POST', '/api/setup', { body });
+  const res = await server.request('POST', '/api/setup', { body: { setupCode: setupCode(server), ...body } });
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${res.text()}`);
   return res.json<{ access_token: string }>().access_token;
 }

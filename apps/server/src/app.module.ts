@@ -15,6 +15,7 @@ import { DATABASE_URL } from './database/database.tokens';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
+import { redactRequestForLog } from './modules/auth/query-token';
 import { CaModule } from './modules/ca/ca.module';
 import { DirectoryModule } from './modules/directory/directory.module';
 import { GroupsModule } from './modules/groups/groups.module';
@@ -65,6 +66,8 @@ export function sharedImports(opts: AppModuleOptions) {
         },
         autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' },
         quietReqLogger: true,
+        // A URL carrying a token (refused with TOKEN_IN_QUERY) is logged with the value redacted.
+        serializers: { req: redactRequestForLog },
       },
     }),
     TypeOrmModule.forRoot(dataSourceOptions(opts.databaseUrl)),

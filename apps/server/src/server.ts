@@ -66,8 +66,18 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     configureHttp(app);
     await app.init();
 
-    if (await app.get(SetupService).bootstrapFromEnvironment()) {
+    const setup = app.get(SetupService);
+    if (await setup.bootstrapFromEnvironment()) {
       logger.info('unattended first start: admin, organization and CA created from the environment');
+    } else {
+      const code = await setup.announcePendingSetup();
+      if (code) {
+        logger.warn(
+          { setupCodeFile: setup.setupCodeFile },
+          `Setup is pending: open the Enclave console's setup page for ${config.http.publicUrl} (or POST /api/setup) ` +
+            `and enter the one-time setup code ${code} (also in ${setup.setupCodeFile})`,
+        );
+      }
     }
     const tls = app.get(TlsService);
     const server = https.createServer(await tls.serverOptions(), app.getHttpAdapter().getInstance());

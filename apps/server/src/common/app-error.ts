@@ -56,6 +56,23 @@ export enum ErrorCode {
   DEVICE_ENROLLMENT_CONFLICT = 'DEVICE_ENROLLMENT_CONFLICT',
   /** mTLS login with a device certificate outside its validity period: the device must enroll again. */
   DEVICE_CERTIFICATE_EXPIRED = 'DEVICE_CERTIFICATE_EXPIRED',
+  // Admin auth: roles, sessions, MFA, tokens, setup code (issue 9 §1)
+  TOKEN_IN_QUERY = 'TOKEN_IN_QUERY',
+  MFA_REQUIRED = 'MFA_REQUIRED',
+  MFA_SETUP_REQUIRED = 'MFA_SETUP_REQUIRED',
+  MFA_ALREADY_ENABLED = 'MFA_ALREADY_ENABLED',
+  MFA_NOT_ENABLED = 'MFA_NOT_ENABLED',
+  MFA_REQUIRED_BY_POLICY = 'MFA_REQUIRED_BY_POLICY',
+  REAUTH_REQUIRED = 'REAUTH_REQUIRED',
+  ADMIN_EXISTS = 'ADMIN_EXISTS',
+  ADMIN_NOT_FOUND = 'ADMIN_NOT_FOUND',
+  LAST_OWNER = 'LAST_OWNER',
+  ROLE_TOO_HIGH = 'ROLE_TOO_HIGH',
+  SESSION_NOT_FOUND = 'SESSION_NOT_FOUND',
+  API_TOKEN_NOT_FOUND = 'API_TOKEN_NOT_FOUND',
+  SETUP_CODE_INVALID = 'SETUP_CODE_INVALID',
+  MFA_CODE_INVALID = 'MFA_CODE_INVALID',
+  PASSWORD_INCORRECT = 'PASSWORD_INCORRECT',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -103,6 +120,23 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DEVICE_KEY_FORBIDDEN]: 409,
   [ErrorCode.DEVICE_ENROLLMENT_CONFLICT]: 409,
   [ErrorCode.DEVICE_CERTIFICATE_EXPIRED]: 401,
+  // Admin auth: roles, sessions, MFA, tokens, setup code (issue 9 §1)
+  [ErrorCode.TOKEN_IN_QUERY]: 400,
+  [ErrorCode.MFA_REQUIRED]: 401,
+  [ErrorCode.MFA_SETUP_REQUIRED]: 403,
+  [ErrorCode.MFA_ALREADY_ENABLED]: 409,
+  [ErrorCode.MFA_NOT_ENABLED]: 409,
+  [ErrorCode.MFA_REQUIRED_BY_POLICY]: 409,
+  [ErrorCode.REAUTH_REQUIRED]: 401,
+  [ErrorCode.ADMIN_EXISTS]: 409,
+  [ErrorCode.ADMIN_NOT_FOUND]: 404,
+  [ErrorCode.LAST_OWNER]: 409,
+  [ErrorCode.ROLE_TOO_HIGH]: 403,
+  [ErrorCode.SESSION_NOT_FOUND]: 404,
+  [ErrorCode.API_TOKEN_NOT_FOUND]: 404,
+  [ErrorCode.SETUP_CODE_INVALID]: 403,
+  [ErrorCode.MFA_CODE_INVALID]: 400,
+  [ErrorCode.PASSWORD_INCORRECT]: 403,
 };
 
 export class AppError extends Error {

@@ -2,6 +2,7 @@ import { Account } from '../modules/accounts/account.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
+import { AdminSession } from '../modules/auth/admin-session.entity';
 import { PooledAccountKey } from '../modules/ca/account-key.entity';
 import { CertificateAuthority } from '../modules/ca/certificate-authority.entity';
 import { Crl } from '../modules/ca/crl.entity';
@@ -21,6 +22,7 @@ export const ENTITIES = [
   AccessToken,
   Account,
   Admin,
+  AdminSession,
   AuditEvent,
   CertificateAuthority,
   Device,

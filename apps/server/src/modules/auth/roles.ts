@@ -37,3 +37,18 @@ export const OwnerOnly = () => Roles(AdminRole.OWNER);
 
 /** The caller must have re-authenticated (password, plus TOTP when enrolled) within the last 5 minutes. */
 export const RequireRecentAuth = () => SetMetadata(RECENT_AUTH_KEY, true);
+
+export const MFA_SETUP_ALLOWED_KEY = 'enclave:mfa-setup-allowed';
+
+/**
+ * Routes a session flagged mfaSetupRequired may call (requireMfa is on and the admin has no TOTP yet):
+ * /me, /me/mfa/* and logout. Every other route answers 403 MFA_SETUP_REQUIRED for such a session.
+ */
+export const AllowedDuringMfaSetup = () => SetMetadata(MFA_SETUP_ALLOWED_KEY, true);
+
+/** True when `role` is at most as powerful as `ceiling`. */
+export const roleWithin = (role: AdminRole, ceiling: AdminRole): boolean =>
+  ROLE_ORDER.indexOf(role) >= ROLE_ORDER.indexOf(ceiling);
+
+/** The less powerful of two roles. */
+export const lowerRole = (a: AdminRole, b: AdminRole): AdminRole => (roleWithin(a, b) ? a : b);

@@ -13,6 +13,24 @@ import { ServerCertificate } from './server-certificate.entity';
 const RENEW_BEFORE_MS = 30 * 24 * 3600_000;
 const serverKeyPurpose = (certificatePem: string) => `server-key:${keyId(certificatePem)}`;
 
+/**
+ * Only AEAD suites with forward secrecy: the TLS 1.3 suites, and for TLS 1.2 ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 (no CBC, no SHA-1 MACs, no static RSA key exchange).
+ */
+export const TLS_CIPHERS = [
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+  'TLS_AES_128_GCM_SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+].join(':');
+
+const TLS_PROTOCOL_OPTIONS = { ciphers: TLS_CIPHERS, minVersion: 'TLSv1.2', honorCipherOrder: true } as const;
+
 export interface TlsMaterial {
   cert: string;
   key: string;
@@ -40,7 +58,13 @@ export class TlsService {
   /** Options for https.createServer: the certificate, and an optional client certificate (device login). */
   async serverOptions(): Promise<ServerOptions> {
     const material = await this.material();
-    return { cert: material.cert, key: material.key, requestCert: true, rejectUnauthorized: false };
+    return {
+      ...TLS_PROTOCOL_OPTIONS,
+      cert: material.cert,
+      key: material.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+    };
   }
 
   attach(server: HttpsServer): void {
@@ -50,7 +74,7 @@ export class TlsService {
   /** Re-reads the identity (after setup created the CA) and swaps it into the running server. */
   async refresh(): Promise<TlsMaterial> {
     const material = await this.material();
-    this.server?.setSecureContext({ cert: material.cert, key: material.key });
+    this.server?.setSecureContext({ ...TLS_PROTOCOL_OPTIONS, cert: material.cert, key: material.key });
     this.logger.log({ source: material.source }, 'TLS identity refreshed');
     return material;
   }

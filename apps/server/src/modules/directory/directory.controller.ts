@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Put, UseGuards } from '@n
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
+import { AdminOnly, AnyRole } from '../auth/roles';
 import { DirectorySyncService, toSyncRunDto } from './directory-sync.service';
 import {
   ConnectionTestDto,
@@ -28,6 +29,7 @@ export class DirectoryController {
   ) {}
 
   @Get()
+  @AnyRole()
   @ApiOperation({ summary: 'Directory settings (the bind password is never returned)' })
   @ApiOkResponse({ type: DirectorySettingsResponseDto })
   async settings(): Promise<DirectorySettingsResponseDto> {
@@ -35,6 +37,7 @@ export class DirectoryController {
   }
 
   @Put()
+  @AdminOnly()
   @ApiOperation({ summary: 'Change the directory settings: local, LDAP or Active Directory' })
   @ApiOkResponse({ type: DirectorySettingsResponseDto })
   async update(
@@ -47,6 +50,7 @@ export class DirectoryController {
   }
 
   @Post('test')
+  @AdminOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Test the connection: DNS, TCP, TLS, bind, search, and how many users the filter matches' })
   @ApiOkResponse({ type: ConnectionTestDto })
@@ -55,6 +59,7 @@ export class DirectoryController {
   }
 
   @Post('sync')
+  @AdminOnly()
   @HttpCode(202)
   @ApiOperation({ summary: 'Sync now (full by default); returns the queued run' })
   @ApiOkResponse({ type: SyncRunDto })
@@ -63,6 +68,7 @@ export class DirectoryController {
   }
 
   @Get('sync-runs')
+  @AnyRole()
   @ApiOperation({ summary: 'Recent sync runs' })
   @ApiOkResponse({ type: [SyncRunDto] })
   async runs(): Promise<SyncRunDto[]> {
@@ -70,6 +76,7 @@ export class DirectoryController {
   }
 
   @Get('sync-runs/:id')
+  @AnyRole()
   @ApiOperation({ summary: 'One sync run' })
   @ApiOkResponse({ type: SyncRunDto })
   async run(@Param('id') id: string): Promise<SyncRunDto> {
@@ -77,6 +84,7 @@ export class DirectoryController {
   }
 
   @Post('sync-runs/:id/confirm')
+  @AdminOnly()
   @HttpCode(200)
   @ApiOperation({ summary: 'Confirm the suspensions a braked sync is holding back' })
   @ApiOkResponse({ type: SyncRunDto })
@@ -85,6 +93,7 @@ export class DirectoryController {
   }
 
   @Post('provision')
+  @AdminOnly()
   @HttpCode(202)
   @ApiOperation({ summary: 'Pre-issue account keys and certificates for every active user without one' })
   @ApiOkResponse({ type: ProvisioningRunDto })
@@ -93,6 +102,7 @@ export class DirectoryController {
   }
 
   @Get('provisioning/:id')
+  @AnyRole()
   @ApiOperation({ summary: 'Provisioning progress: count, rate, ETA' })
   @ApiOkResponse({ type: ProvisioningRunDto })
   async provisioningRun(@Param('id') id: string): Promise<ProvisioningRunDto> {

@@ -38,6 +38,6 @@ export class SetupController {
   @ApiCreatedResponse({ type: TokenResponseDto, description: 'A token for the new admin' })
   @ApiNotFoundResponse({ description: 'ALREADY_SET_UP' })
   complete(@Body() body: SetupDto, @Req() req: Request): Promise<TokenResponseDto> {
-    return this.setup.complete(body, `setup:${clientAddress(req)}`);
+    return this.setup.completeWithCode(body, `setup:${clientAddress(req)}`);
   }
 }

@@ -45,6 +45,16 @@ export class SetupCaDto {
 }
 
 export class SetupDto {
+  @ApiPropertyOptional({
+    description:
+      'The one-time setup code the server printed at start (log line "setup is pending") and wrote to <dataDir>/setup-code',
+    example: 'ABCDE-FGHIJ-KLMNO-PQRST',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  setupCode?: string;
+
   @ApiProperty({ example: 'Example Corp' })
   @IsString()
   @MinLength(1)

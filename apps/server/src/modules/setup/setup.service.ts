@@ -1,4 +1,6 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
@@ -7,6 +9,7 @@ import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { AdminAuthService } from '../auth/admin-auth.service';
 import { TokenResponseDto } from '../auth/auth.dto';
+import { base32Encode } from '../auth/totp';
 import { CaInput, CaService } from '../ca/ca.service';
 import { TlsService } from '../ca/tls.service';
 import { checkPassword } from '../users/username';
@@ -17,6 +20,10 @@ export const SETTING_SETUP = 'setup';
 export const SETTING_ORGANIZATION = 'organization';
 
 const ADMIN_USERNAME = /^[a-z0-9._-]{3,64}$/;
+export const SETUP_CODE_FILE = 'setup-code';
+
+const normalizeCode = (code: string) => code.toUpperCase().replace(/[^A-Z0-9]/g, '');
+const digest = (code: string) => createHash('sha256').update(normalizeCode(code)).digest();
 
 /** Reads a PEM given either inline or as a file path (ENCLAVE_CA_CERT / ENCLAVE_CA_KEY). */
 export function pemFromEnv(value: string, variable: string): string {
@@ -32,6 +39,8 @@ export function pemFromEnv(value: string, variable: string): string {
 export class SetupService {
   private readonly logger = new Logger(SetupService.name);
   private setUp = false;
+  /** The one-time setup code printed at start; POST /api/setup needs it. */
+  private setupCode?: string;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,6 +64,46 @@ export class SetupService {
   /** Throws 404 ALREADY_SET_UP once setup is done: the setup API is gone for good. */
   async assertSetupOpen(): Promise<void> {
     if (await this.isSetUp()) throw new AppError(ErrorCode.ALREADY_SET_UP, 'The server is already set up');
+  }
+
+  get setupCodeFile(): string {
+    return path.join(this.config.database.dataDir, SETUP_CODE_FILE);
+  }
+
+  /**
+   * Setup is not first-come: when the server is not set up (and no ENCLAVE_ADMIN_* did it), a one-time
+   * setup code is printed at warn level and written to <dataDir>/setup-code (mode 0600); POST /api/setup
+   * needs it. A new code is made at every start until setup completes. Returns the code for the start
+   * log line (see server.ts).
+   */
+  async announcePendingSetup(): Promise<string | undefined> {
+    if (await this.isSetUp()) {
+      fs.rmSync(this.setupCodeFile, { force: true });
+      return undefined;
+    }
+    const raw = base32Encode(randomBytes(13)).slice(0, 20);
+    const code = raw.match(/.{5}/g)!.join('-');
+    fs.mkdirSync(this.config.database.dataDir, { recursive: true });
+    fs.rmSync(this.setupCodeFile, { force: true });
+    fs.writeFileSync(this.setupCodeFile, code + '\n', { mode: 0o600, flag: 'wx' });
+    this.setupCode = code;
+    return code;
+  }
+
+  /** POST /api/setup: the setup code (constant-time comparison) and then the setup itself. */
+  async completeWithCode(dto: SetupDto, actor: string): Promise<TokenResponseDto> {
+    await this.assertSetupOpen();
+    const expected = this.setupCode;
+    const given = dto.setupCode ?? '';
+    const ok = expected !== undefined && timingSafeEqual(digest(given), digest(expected));
+    if (!ok) {
+      throw new AppError(
+        ErrorCode.SETUP_CODE_INVALID,
+        `setupCode is missing or wrong: use the one-time code the server printed at start (also in ${SETUP_CODE_FILE} in its data directory)`,
+        { field: 'setupCode' },
+      );
+    }
+    return this.complete(dto, actor);
   }
 
   /**
@@ -97,9 +146,14 @@ export class SetupService {
         },
         m,
       );
-      return this.admins.issueToken(admin, m);
+      return this.admins.openSession(admin, {
+        manager: m,
+        ip: actor.startsWith('setup:') ? actor.slice(6) : undefined,
+      });
     });
     this.setUp = true;
+    this.setupCode = undefined;
+    fs.rmSync(this.setupCodeFile, { force: true });
     this.logger.log(
       { organization, admin: username, caKeyId: prepared.keyId, imported: prepared.imported },
       'setup completed',
