@@ -38,7 +38,7 @@ export class AuditChain1796670981959 implements MigrationInterface {
         target: string | null;
         details: unknown;
       }[] = await queryRunner.query(
-        `SELECT id::text AS id, at, actor, action, target, details FROM "audit_events" WHERE id > $1 ORDER BY id LIMIT 1000`,
+        `SELECT id::text AS id, at, actor, action, target, details FROM "audit_events" WHERE id > $1 ORDER BY audit_events.id LIMIT 1000`,
         [lastId],
       );
       if (!rows.length) return;

@@ -216,10 +216,10 @@ export class AuditService {
     let lastId = '0';
     let checked = 0;
     for (;;) {
-      const rows = (await this.events.query(`SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT $2`, [
-        lastId,
-        batchSize,
-      ])) as RawRow[];
+      const rows = (await this.events.query(
+        `SELECT ${COLUMNS} FROM audit_events WHERE id > $1 ORDER BY audit_events.id LIMIT $2`,
+        [lastId, batchSize],
+      )) as RawRow[];
       for (const r of rows) {
         checked++;
         if (r.prev_hash !== prev || chainHash(content(r), r.prev_hash) !== r.hash) {
