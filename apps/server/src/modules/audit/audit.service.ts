@@ -166,10 +166,11 @@ export class AuditService {
       // A snapshot older than the lock would not see the last row another transaction appended: a fork.
       throw new Error(`AuditService.record needs a READ COMMITTED transaction, not ${isolation}`);
     }
-    const [last] = (await m.query('SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1')) as { hash: string }[];
-    const [{ id }] = (await m.query(`SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS id`)) as {
-      id: string;
-    }[];
+    // Under the lock, this statement's fresh snapshot sees the row appended last (by whichever process).
+    const [{ last, id }] = (await m.query(
+      `SELECT (SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1) AS last,
+              nextval(pg_get_serial_sequence('audit_events', 'id'))::text AS id`,
+    )) as { last: string | null; id: string }[];
     const ctx = currentRequest();
     const row: ChainedContent = {
       id,
@@ -183,7 +184,7 @@ export class AuditService {
       requestId: ctx ? fit(ctx.requestId, 128) : null,
       address: ctx ? fit(ctx.address, 64) : null,
     };
-    const prevHash = last?.hash ?? GENESIS_HASH;
+    const prevHash = last ?? GENESIS_HASH;
     const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
     await m.query(
       `INSERT INTO audit_events (id, at, actor, action, target, details, before, after, request_id, address, prev_hash, hash)
