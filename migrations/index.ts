@@ -7,6 +7,7 @@ import { GroupPolicies1795306730886 } from './1795306730886-GroupPolicies';
 
 import { UsersAndDevices1796671474322 } from './1796671474322-UsersAndDevices';
 import { AdminRolesSessionsMfa1796671385000 } from './1796671385000-AdminRolesSessionsMfa';
+import { AuditChain1796670981959 } from './1796670981959-AuditChain';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
@@ -16,6 +17,7 @@ export const MIGRATIONS: Function[] = [
   JamsProtocol1795303746296,
   DirectoryIntegration1795304793054,
   GroupPolicies1795306730886,
+  AuditChain1796670981959,
   AdminRolesSessionsMfa1796671385000,
   UsersAndDevices1796671474322,
 ];

@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppErrorFilter } from './common/error.filter';
+import { RequestContextMiddleware, requestIdFor } from './common/request-context';
 import { SecretBox } from './common/secret-box';
 import { SecretsModule } from './common/secrets.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
@@ -33,8 +33,6 @@ export interface AppModuleOptions {
   logger: Logger;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 @Module({})
 export class CoreModule {
   static forRoot(opts: AppModuleOptions): DynamicModule {
@@ -58,12 +56,7 @@ export function sharedImports(opts: AppModuleOptions) {
     LoggerModule.forRoot({
       pinoHttp: {
         logger: opts.logger,
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const given = req.headers['x-request-id'];
-          const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-          res.setHeader('x-request-id', id);
-          return id;
-        },
+        genReqId: (req: IncomingMessage, res: ServerResponse) => requestIdFor(req, res),
         autoLogging: { ignore: (req: IncomingMessage) => req.url === '/healthz' },
         quietReqLogger: true,
         // A URL carrying a token (refused with TOKEN_IN_QUERY) is logged with the value redacted.
@@ -81,7 +74,12 @@ export function sharedImports(opts: AppModuleOptions) {
 }
 
 @Module({})
-export class AppModule {
+export class AppModule implements NestModule {
+  /** Every HTTP request runs inside its RequestContext (request id and source address for the audit log). */
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(RequestContextMiddleware).forRoutes('*');
+  }
+
   static forRoot(opts: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,

@@ -83,6 +83,7 @@ export class DirectorySyncService {
     }
     const run = await this.runs.save(this.runs.create({ mode, status: 'queued', trigger, errors: [] }));
     await this.queues.queue(QueueName.DirectorySync).add('sync', { runId: run.id }, { attempts: 1 });
+    await this.audit.record({ actor: trigger, action: 'directory.sync_requested', details: { runId: run.id, mode } });
     return run;
   }
 
@@ -194,6 +195,23 @@ export class DirectorySyncService {
     status: DirectorySyncRun['status'],
     errors: string[],
   ): Promise<DirectorySyncRun> {
+    // What the run changed (users added/updated/suspended/reactivated), scheduled and requested runs alike.
+    await this.audit.record({
+      actor: 'system:directory-sync',
+      action: 'directory.sync_finished',
+      details: {
+        runId: run.id,
+        mode: run.mode,
+        trigger: run.trigger,
+        status,
+        seen: run.seen,
+        added: run.added,
+        updated: run.updated,
+        suspended: run.suspended,
+        reactivated: run.reactivated,
+        errors: errors.length,
+      },
+    });
     run.status = status;
     run.finishedAt = new Date();
     run.errors = errors.slice(0, MAX_ERRORS_KEPT);

@@ -97,8 +97,8 @@ export class DirectoryController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Pre-issue account keys and certificates for every active user without one' })
   @ApiOkResponse({ type: ProvisioningRunDto })
-  async provision(): Promise<ProvisioningRunDto> {
-    return toProvisioningDto(await this.provisioning.start());
+  async provision(@CurrentAdmin() admin: AdminPrincipal): Promise<ProvisioningRunDto> {
+    return toProvisioningDto(await this.provisioning.start(`admin:${admin.username}`));
   }
 
   @Get('provisioning/:id')

@@ -95,10 +95,18 @@ export class DirectoryService {
     next.brakePercent = dto.brakePercent ?? current.brakePercent ?? 10;
     if (current.type !== dto.type || current.url !== next.url || current.baseDn !== next.baseDn)
       next.syncWatermark = null;
+    const before = this.toResponse(current);
     const saved = await this.dataSource.transaction(async (m) => {
       const s = await m.save(next);
       await this.audit.record(
-        { actor, action: 'directory.settings_changed', details: { type: s.type, url: s.url, baseDn: s.baseDn } },
+        {
+          actor,
+          action: 'directory.settings_changed',
+          details: { type: s.type, url: s.url, baseDn: s.baseDn, bindPasswordChanged: dto.bindPassword !== undefined },
+          // The settings as the API shows them: the bind password only as bindPasswordSet.
+          before: { ...before },
+          after: { ...this.toResponse(s) },
+        },
         m,
       );
       return s;
@@ -206,26 +214,56 @@ export class DirectoryService {
     if (!USERNAME_PATTERN.test(username)) {
       throw new AppError(ErrorCode.USERNAME_INVALID, `Directory name "${d.username}" does not fit Jami's name rules`);
     }
-    const repo = this.dataSource.getRepository(User);
-    const existing = await repo.findOne({ where: { externalId: d.externalId } });
-    const fields = {
-      username,
-      dn: d.dn,
-      firstName: d.firstName,
-      lastName: d.lastName,
-      email: d.email,
-      phone: d.phone,
-      photo: d.photo,
-      directoryVersion: d.version,
-      source: config.type as 'ldap' | 'ad',
-    };
-    if (existing) {
-      await repo.update({ id: existing.id }, fields);
-      return repo.findOneOrFail({ where: { id: existing.id } });
-    }
-    const clash = await repo.findOne({ where: { username } });
-    if (clash) throw new AppError(ErrorCode.USER_EXISTS, `A different user named "${username}" already exists`);
-    return repo.save(repo.create({ ...fields, externalId: d.externalId, passwordHash: null, status: 'active' }));
+    return this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(User);
+      const existing = await repo.findOne({ where: { externalId: d.externalId } });
+      const fields = {
+        username,
+        dn: d.dn,
+        firstName: d.firstName,
+        lastName: d.lastName,
+        email: d.email,
+        phone: d.phone,
+        photo: d.photo,
+        directoryVersion: d.version,
+        source: config.type as 'ldap' | 'ad',
+      };
+      const audited = ['username', 'dn', 'firstName', 'lastName', 'email', 'phone', 'source'] as const;
+      if (existing) {
+        await repo.update({ id: existing.id }, fields);
+        const changed = audited.filter((k) => existing[k] !== fields[k]);
+        if (changed.length) {
+          await this.audit.record(
+            {
+              actor: `user:${username}`,
+              action: 'user.updated',
+              target: username,
+              details: { via: 'directory-login', source: config.type, externalId: d.externalId },
+              before: Object.fromEntries(changed.map((k) => [k, existing[k]])),
+              after: Object.fromEntries(changed.map((k) => [k, fields[k]])),
+            },
+            m,
+          );
+        }
+        return repo.findOneOrFail({ where: { id: existing.id } });
+      }
+      const clash = await repo.findOne({ where: { username } });
+      if (clash) throw new AppError(ErrorCode.USER_EXISTS, `A different user named "${username}" already exists`);
+      const created = await repo.save(
+        repo.create({ ...fields, externalId: d.externalId, passwordHash: null, status: 'active' }),
+      );
+      await this.audit.record(
+        {
+          actor: `user:${username}`,
+          action: 'user.created',
+          target: username,
+          details: { via: 'directory-login', source: config.type, externalId: d.externalId },
+          after: Object.fromEntries(audited.map((k) => [k, fields[k]])),
+        },
+        m,
+      );
+      return created;
+    });
   }
 
   flavor(config: DirectoryConfig) {

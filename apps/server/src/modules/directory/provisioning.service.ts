@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { AccountsService } from '../accounts/accounts.service';
+import { AuditService } from '../audit/audit.service';
 import { CaService } from '../ca/ca.service';
 import { QueueName } from '../queue/queue-names';
 import { QueueService } from '../queue/queue.service';
@@ -39,6 +40,7 @@ export class ProvisioningService {
     private readonly accounts: AccountsService,
     private readonly ca: CaService,
     private readonly queues: QueueService,
+    private readonly audit: AuditService,
   ) {}
 
   private pending(): Promise<{ id: string }[]> {
@@ -48,11 +50,17 @@ export class ProvisioningService {
     );
   }
 
-  async start(): Promise<ProvisioningRun> {
+  async start(actor: string): Promise<ProvisioningRun> {
     await this.ca.requireActive();
-    const repo = this.dataSource.getRepository(ProvisioningRun);
     const total = (await this.pending()).length;
-    const run = await repo.save(repo.create({ status: 'queued', total, errors: [] }));
+    const run = await this.dataSource.transaction(async (m) => {
+      const saved = await m.save(m.create(ProvisioningRun, { status: 'queued', total, errors: [] }));
+      await this.audit.record(
+        { actor, action: 'directory.provisioning_started', details: { runId: saved.id, users: total } },
+        m,
+      );
+      return saved;
+    });
     await this.queues.queue(QueueName.Provisioning).add('provision', { runId: run.id }, { attempts: 1 });
     return run;
   }
@@ -98,6 +106,17 @@ export class ProvisioningService {
     run.status = run.failed ? 'failed' : 'succeeded';
     run.finishedAt = new Date();
     this.logger.log({ runId, done: run.done, failed: run.failed }, 'provisioning finished');
-    return repo.save(run);
+    return this.dataSource.transaction(async (m) => {
+      const saved = await m.save(run);
+      await this.audit.record(
+        {
+          actor: 'system:provisioning',
+          action: 'directory.provisioning_finished',
+          details: { runId, status: run.status, total: run.total, done: run.done, failed: run.failed },
+        },
+        m,
+      );
+      return saved;
+    });
   }
 }
