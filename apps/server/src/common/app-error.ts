@@ -38,6 +38,15 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   NOT_READY = 'NOT_READY',
   INTERNAL = 'INTERNAL',
+  // Groups and policies
+  GROUP_NOT_FOUND = 'GROUP_NOT_FOUND',
+  GROUP_EXISTS = 'GROUP_EXISTS',
+  GROUP_READ_ONLY = 'GROUP_READ_ONLY',
+  POLICY_NOT_FOUND = 'POLICY_NOT_FOUND',
+  POLICY_EXISTS = 'POLICY_EXISTS',
+  POLICY_IN_USE = 'POLICY_IN_USE',
+  LOGO_NOT_FOUND = 'LOGO_NOT_FOUND',
+  LOGO_INVALID = 'LOGO_INVALID',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -75,6 +84,15 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.INTERNAL]: 500,
+  // Groups and policies
+  [ErrorCode.GROUP_NOT_FOUND]: 404,
+  [ErrorCode.GROUP_EXISTS]: 409,
+  [ErrorCode.GROUP_READ_ONLY]: 409,
+  [ErrorCode.POLICY_NOT_FOUND]: 404,
+  [ErrorCode.POLICY_EXISTS]: 409,
+  [ErrorCode.POLICY_IN_USE]: 409,
+  [ErrorCode.LOGO_NOT_FOUND]: 404,
+  [ErrorCode.LOGO_INVALID]: 400,
 };
 
 export class AppError extends Error {

@@ -10,6 +10,6 @@ import { PeopleService } from './people.service';
   imports: [TypeOrmModule.forFeature([Group, GroupMember, User])],
   controllers: [GroupsController],
   providers: [GroupsService, PeopleService],
-  exports: [PeopleService],
+  exports: [PeopleService, GroupsService],
 })
 export class GroupsModule {}
