@@ -381,6 +381,14 @@ describe('policies', () => {
     assert.equal(big.status, 413);
     assert.deepEqual(await rows(), before);
     assert.equal((await server.request('GET', '/api/branding/logos/nope')).status, 404);
+    const malformed = await server.request('POST', '/api/admin/policies/logos', {
+      token: admin,
+      rawBody: Buffer.from('--x\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc'),
+      contentType: 'multipart/form-data; boundary=x',
+    });
+    assert.equal(malformed.status, 400, malformed.text());
+    const noFile = await api('POST', '/api/admin/policies/logos', { file: 'abc' });
+    assert.equal(noFile.status, 400, noFile.text());
 
     const p = await createPolicy('Branding', {
       'Account.uiCustomization': { title: 'Example Corp', backgroundColor: '#0a0b0c', logo: logo.id, logoSize: 60 },

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, stopTestPostgres, TestDatabase } from '../../../../../test/support/postgres';
 import { AppError } from '../../common/app-error';
+import { SecretBox } from '../../common/secret-box';
 import { AppConfig } from '../../config/app-config';
 import { createDataSource } from '../../database/data-source';
 import { AuditEvent } from '../audit/audit-event.entity';
@@ -12,6 +14,7 @@ import { GroupsService } from '../groups/groups.service';
 import { PeopleService } from '../groups/people.service';
 import { User } from '../users/user.entity';
 import { LogosService } from './logos.service';
+import { PolicySecrets, SECRET_MASK } from './policy-secrets';
 import { Policy, PolicyLogo, PolicyVersion, UserPolicy } from './policy.entity';
 import { PolicyService } from './policy.service';
 
@@ -20,6 +23,7 @@ let db: TestDatabase;
 let ds: DataSource;
 let policies: PolicyService;
 let groups: GroupsService;
+const box = new SecretBox(randomBytes(32));
 const SEED = { 'TURN.enable': true, 'Account.hostname': 'boot.example.org:4222' };
 
 function service(defaults: Record<string, unknown>): PolicyService {
@@ -35,6 +39,7 @@ function service(defaults: Record<string, unknown>): PolicyService {
     people,
     groups,
     logos,
+    new PolicySecrets(box),
     audit,
   );
 }
@@ -133,4 +138,30 @@ test('validate refuses bad settings with every key named, and normalises people'
   assert.deepEqual(await policies.validate({ 'Account.defaultModerators': { users: [' ANN '], groups: [] } }), {
     'Account.defaultModerators': { users: ['ann'], groups: [] },
   });
+});
+
+test('TURN.password is sealed at rest, masked for admins and the audit log, sent in clear to devices', async () => {
+  const p = await policies.create({ name: 'Relay', settings: { 'TURN.password': 'relay-secret-1' } }, 'test');
+  assert.equal(p.settings['TURN.password'], SECRET_MASK);
+  const [row] = await ds.query('SELECT settings FROM policies WHERE id = $1', [p.id]);
+  assert.ok(!JSON.stringify(row.settings).includes('relay-secret-1'), 'sealed at rest');
+  const audit = await ds.query("SELECT details FROM audit_events WHERE target = 'Relay'");
+  assert.ok(!JSON.stringify(audit).includes('relay-secret-1'), 'never in the audit log');
+  assert.deepEqual((await policies.preview(p.id)).keys, { 'TURN.password': SECRET_MASK });
+
+  const dan = await user('dan');
+  const g = await groups.create({ name: 'relay-users' }, 'test');
+  await groups.updateMembers(g.id, { add: ['dan'] }, 'test');
+  await groups.update(g.id, { policyId: p.id }, 'test');
+  assert.equal((await policies.forUser(dan))['TURN.password'], 'relay-secret-1');
+
+  // Saving the mask back keeps the saved password; the version diff does not list it as changed.
+  await policies.update(p.id, { settings: { 'TURN.password': SECRET_MASK, 'TURN.enable': true } }, 'test');
+  assert.equal((await policies.forUser(dan))['TURN.password'], 'relay-secret-1');
+  const [v2] = await policies.listVersions(p.id);
+  assert.deepEqual(v2.diff, { added: ['TURN.enable'], removed: [], changed: [] });
+  await assert.rejects(
+    policies.create({ name: 'No secret', settings: { 'TURN.password': SECRET_MASK } }, 'test'),
+    /TURN.password: "\*{8}" stands for the saved value/,
+  );
 });

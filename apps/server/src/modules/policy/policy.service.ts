@@ -21,6 +21,7 @@ import {
   UiCustomizationSetting,
 } from './daemon-keys';
 import { LogosService } from './logos.service';
+import { PolicySecrets } from './policy-secrets';
 import {
   CreatePolicyDto,
   EffectivePolicyResponseDto,
@@ -57,6 +58,7 @@ export class PolicyService implements OnApplicationBootstrap {
     private readonly people: PeopleService,
     private readonly groups: GroupsService,
     private readonly logos: LogosService,
+    private readonly secrets: PolicySecrets,
     private readonly audit: AuditService,
   ) {}
 
@@ -71,7 +73,7 @@ export class PolicyService implements OnApplicationBootstrap {
       if (await m.exists(Policy, { where: { isDefault: true } })) return false;
       let settings: PolicySettings;
       try {
-        settings = await this.validate(this.config.policy.defaults, m);
+        settings = this.secrets.seal(await this.validate(this.config.policy.defaults, m));
       } catch (err) {
         if (err instanceof AppError) throw new Error(`ENCLAVE_DEFAULT_POLICY: ${err.message}`);
         throw err;
@@ -87,7 +89,7 @@ export class PolicyService implements OnApplicationBootstrap {
           target: name,
           details: { source: 'ENCLAVE_DEFAULT_POLICY' },
           before: null,
-          after: snapshot(policy),
+          after: this.snapshot(policy),
         },
         m,
       );
@@ -163,11 +165,11 @@ export class PolicyService implements OnApplicationBootstrap {
     const name = this.name(dto.name);
     try {
       return await this.policies.manager.transaction(async (m) => {
-        const settings = await this.validate(dto.settings, m);
+        const settings = this.secrets.seal(await this.validate(dto.settings, m));
         const policy = await m.save(m.create(Policy, { name, settings, version: 1, isDefault: false }));
         await m.insert(PolicyVersion, { policyId: policy.id, version: 1, name, settings, actor });
         await this.audit.record(
-          { actor, action: 'policy.created', target: name, before: null, after: snapshot(policy) },
+          { actor, action: 'policy.created', target: name, before: null, after: this.snapshot(policy) },
           m,
         );
         return this.toDto(policy, m);
@@ -183,7 +185,7 @@ export class PolicyService implements OnApplicationBootstrap {
     try {
       return await this.policies.manager.transaction(async (m) => {
         const before = await this.lock(m, id);
-        const settings = await this.validate(dto.settings, m);
+        const settings = this.secrets.seal(await this.validate(dto.settings, m), before.settings);
         const version = before.version + 1;
         const next = { name: name ?? before.name, settings, version };
         await m.update(Policy, { id }, next);
@@ -194,9 +196,9 @@ export class PolicyService implements OnApplicationBootstrap {
             actor,
             action: 'policy.updated',
             target: after.name,
-            details: { version, diff: diffSettings(before.settings, settings) },
-            before: snapshot(before),
-            after: snapshot(after),
+            details: { version, diff: this.diff(before.settings, settings) },
+            before: this.snapshot(before),
+            after: this.snapshot(after),
           },
           m,
         );
@@ -215,11 +217,11 @@ export class PolicyService implements OnApplicationBootstrap {
       return {
         version: v.version,
         name: v.name,
-        settings: v.settings,
+        settings: this.secrets.redact(v.settings),
         actor: v.actor,
         createdAt: v.createdAt,
         diff: {
-          ...diffSettings(prev?.settings ?? {}, v.settings),
+          ...this.diff(prev?.settings ?? {}, v.settings),
           ...(prev && prev.name !== v.name ? { renamedFrom: prev.name } : {}),
         },
       };
@@ -248,7 +250,7 @@ export class PolicyService implements OnApplicationBootstrap {
       }
       await m.delete(Policy, { id });
       await this.audit.record(
-        { actor, action: 'policy.deleted', target: policy.name, before: snapshot(policy), after: null },
+        { actor, action: 'policy.deleted', target: policy.name, before: this.snapshot(policy), after: null },
         m,
       );
     });
@@ -283,7 +285,7 @@ export class PolicyService implements OnApplicationBootstrap {
     const policy = await this.find(id);
     const pending = new Set<string>();
     const keys = await this.deliver(policy.settings, pending);
-    return { keys, pending: [...pending].sort() };
+    return { keys: this.secrets.redact(keys) as DaemonConfig, pending: [...pending].sort() };
   }
 
   // ---- user overrides and the effective policy --------------------------------------------------------------
@@ -291,28 +293,28 @@ export class PolicyService implements OnApplicationBootstrap {
   async getUserPolicy(username: string): Promise<UserPolicyResponseDto> {
     const user = await this.user(username);
     const row = await this.userPolicies.findOne({ where: { userId: user.id } });
-    return { username: user.username, settings: row?.settings ?? {} };
+    return { username: user.username, settings: this.secrets.redact(row?.settings ?? {}) };
   }
 
   async setUserPolicy(username: string, input: unknown, actor: string): Promise<UserPolicyResponseDto> {
     const user = await this.user(username);
     return this.userPolicies.manager.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`user-policy:${user.id}`]);
-      const settings = await this.validate(input, m);
       const before = await m.findOne(UserPolicy, { where: { userId: user.id } });
+      const settings = this.secrets.seal(await this.validate(input, m), before?.settings);
       await m.upsert(UserPolicy, { userId: user.id, settings }, ['userId']);
       await this.audit.record(
         {
           actor,
           action: 'user.policy_set',
           target: user.username,
-          details: { diff: diffSettings(before?.settings ?? {}, settings) },
-          before: before ? { settings: before.settings } : null,
-          after: { settings },
+          details: { diff: this.diff(before?.settings ?? {}, settings) },
+          before: before ? { settings: this.secrets.redact(before.settings) } : null,
+          after: { settings: this.secrets.redact(settings) },
         },
         m,
       );
-      return { username: user.username, settings };
+      return { username: user.username, settings: this.secrets.redact(settings) };
     });
   }
 
@@ -328,7 +330,7 @@ export class PolicyService implements OnApplicationBootstrap {
           actor,
           action: 'user.policy_cleared',
           target: user.username,
-          before: { settings: before.settings },
+          before: { settings: this.secrets.redact(before.settings) },
           after: null,
         },
         m,
@@ -336,8 +338,10 @@ export class PolicyService implements OnApplicationBootstrap {
     });
   }
 
+  /** The effective policy as admins see it (secrets masked). */
   async effectiveForUsername(username: string): Promise<EffectivePolicyResponseDto> {
-    return this.effective((await this.user(username)).id);
+    const eff = await this.effective((await this.user(username)).id);
+    return { ...eff, keys: this.secrets.redact(eff.keys) as DaemonConfig };
   }
 
   /** What the user's devices receive (enrollment answer and policyData): flat daemon keys. */
@@ -399,7 +403,7 @@ export class PolicyService implements OnApplicationBootstrap {
   /** Settings as the daemon reads them: people as `/`-joined Jami IDs, the UI object as JSON text, aliases. */
   private async deliver(settings: PolicySettings, pending: Set<string>): Promise<DaemonConfig> {
     const out: DaemonConfig = {};
-    for (const [key, value] of Object.entries(settings)) {
+    for (const [key, value] of Object.entries(this.secrets.open(settings))) {
       const kind = DAEMON_KEYS[key];
       if (kind === 'people') {
         const resolved = await this.people.resolve(value as PeopleSetting);
@@ -453,21 +457,27 @@ export class PolicyService implements OnApplicationBootstrap {
     return p;
   }
 
+  /** The audited state of a policy (secrets masked). */
+  private snapshot(p: Policy): Record<string, unknown> {
+    const settings = this.secrets.redact(p.settings);
+    return { id: p.id, name: p.name, version: p.version, isDefault: p.isDefault, settings };
+  }
+
+  /** Changed keys, secrets compared in clear (each sealing differs). */
+  private diff(before: PolicySettings, after: PolicySettings) {
+    return diffSettings(this.secrets.open(before), this.secrets.open(after));
+  }
+
   private async toDto(p: Policy, m?: EntityManager): Promise<PolicyResponseDto> {
     return {
       id: p.id,
       name: p.name,
       version: p.version,
       isDefault: p.isDefault,
-      settings: p.settings,
+      settings: this.secrets.redact(p.settings),
       groups: await this.groups.assignedTo(p.id, m),
       createdAt: p.createdAt,
       updatedAt: p.updatedAt,
     };
   }
-}
-
-/** The audited state of a policy. */
-function snapshot(p: Policy): Record<string, unknown> {
-  return { id: p.id, name: p.name, version: p.version, isDefault: p.isDefault, settings: p.settings };
 }
