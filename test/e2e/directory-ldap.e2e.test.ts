@@ -126,24 +126,35 @@ describe('LDAP directory', { skip: unavailable }, () => {
     assert.ok(runs.length >= 2);
   });
 
-  test("a directory group's policy reaches its members' devices, and only theirs", async () => {
+  test("a directory group's policy reaches its members' devices, and only theirs; its membership is read-only", async () => {
     const groups = (await server.request('GET', '/api/admin/groups', { token: admin })).json<
-      { id: string; name: string; members: number; source: string }[]
+      { id: string; name: string; memberCount: number; source: string }[]
     >();
     const eng = groups.find((g) => g.name === 'engineering');
-    assert.equal(eng?.members, 2);
+    assert.equal(eng?.memberCount, 2);
     assert.equal(eng?.source, 'ldap');
-    const bad = await server.request('PUT', `/api/admin/groups/${eng?.id}/policy`, {
+    const bad = await server.request('POST', '/api/admin/policies', {
       token: admin,
-      body: { policy: { 'TLS.privateKeyFile': '/etc/passwd' } },
+      body: { name: 'Engineering', settings: { 'TLS.privateKeyFile': '/etc/passwd' } },
     });
     assert.equal(bad.status, 400);
     assert.match(bad.json<{ message: string }>().message, /TLS.privateKeyFile is not a Jami account setting/);
-    const ok = await server.request('PUT', `/api/admin/groups/${eng?.id}/policy`, {
+    const created = await server.request('POST', '/api/admin/policies', {
       token: admin,
-      body: { policy: { 'TURN.server': 'turn.eng.example.org', 'Account.rendezVous': false } },
+      body: { name: 'Engineering', settings: { 'TURN.server': 'turn.eng.example.org', 'Account.rendezVous': false } },
+    });
+    assert.equal(created.status, 201, created.text());
+    const ok = await server.request('PUT', `/api/admin/groups/${eng?.id}`, {
+      token: admin,
+      body: { policyId: created.json<{ id: string }>().id, priority: 1 },
     });
     assert.equal(ok.status, 200, ok.text());
+    const readOnly = await server.request('PUT', `/api/admin/groups/${eng?.id}/members`, {
+      token: admin,
+      body: { add: ['staff006'] },
+    });
+    assert.equal(readOnly.status, 409, readOnly.text());
+    assert.equal(readOnly.json().code, 'GROUP_READ_ONLY');
     const member = await enrollOk(server, 'staff001', 'pw-1-secret');
     assert.equal(member.answer['TURN.server'], 'turn.eng.example.org');
     assert.equal(member.answer['Account.rendezVous'], false);

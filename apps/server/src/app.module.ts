@@ -22,6 +22,7 @@ import { GroupsModule } from './modules/groups/groups.module';
 import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
+import { PolicyModule } from './modules/policy/policy.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { SetupModule } from './modules/setup/setup.module';
 import { UsersModule } from './modules/users/users.module';
@@ -92,6 +93,7 @@ export class AppModule implements NestModule {
         JamsModule,
         NameserverModule,
         GroupsModule,
+        PolicyModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

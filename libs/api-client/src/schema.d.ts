@@ -558,8 +558,134 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Groups (local and mirrored from the directory) with member counts and policies */
+        /** Groups (local and mirrored from the directory): members, policy, priority, source */
         get: operations["Groups_list"];
+        put?: never;
+        /** Create a local group */
+        post: operations["Groups_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/groups/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group with its members */
+        get: operations["Groups_get"];
+        /** Assign the group's policy (policyId, null to unassign) and priority */
+        put: operations["Groups_update"];
+        post?: never;
+        /** Delete a local group */
+        delete: operations["Groups_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/groups/{id}/members": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Add and remove members of a local group (usernames) */
+        put: operations["Groups_updateMembers"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Policies (named, versioned sets of Jami daemon settings) with their groups */
+        get: operations["Policies_list"];
+        put?: never;
+        /** Create a policy (version 1) */
+        post: operations["Policies_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies/logos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload a logo or background image for Account.uiCustomization (PNG, JPEG, SVG; ≤ 512 KiB) */
+        post: operations["Policies_uploadLogo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies/default": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization default policy */
+        get: operations["Policies_getDefault"];
+        /** Make a policy the organization default */
+        put: operations["Policies_setDefault"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A policy */
+        get: operations["Policies_get"];
+        /** Save new settings (and optionally a new name): a new version */
+        put: operations["Policies_update"];
+        post?: never;
+        /** Delete a policy (refused while assigned to a group or the organization default) */
+        delete: operations["Policies_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/policies/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A policy's versions, newest first, each with its diff to the previous one */
+        get: operations["Policies_versions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -568,16 +694,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/groups/{id}/policy": {
+    "/api/admin/policies/{id}/preview": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
-        /** Set a group's policy: Jami daemon keys its members' devices receive */
-        put: operations["Groups_setPolicy"];
+        /** The daemon keys this policy delivers (people resolved to Jami IDs now) */
+        get: operations["Policies_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The user's own settings (override over the default and group policies) */
+        get: operations["UserPolicies_get"];
+        /** Set the user's override (replaces it) */
+        put: operations["UserPolicies_set"];
+        post?: never;
+        /** Remove the user's override */
+        delete: operations["UserPolicies_clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/effective-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The daemon keys the user's devices receive and, for each key, which policy set it */
+        get: operations["UserPolicies_effective"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/branding/logos/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An uploaded logo (public: Jami clients load it without credentials) */
+        get: operations["Branding_logo"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -876,22 +1055,199 @@ export interface components {
             /** @example jdoe */
             name: string;
         };
-        GroupDto: {
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID";
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            code: components["schemas"]["ErrorCode"];
+            /** @description What went wrong, naming the field at fault */
+            message: string;
+            /** @description Fields, keys or names at fault */
+            details?: {
+                [key: string]: unknown;
+            };
+            requestId?: string;
+        };
+        GroupResponseDto: {
             id: string;
             name: string;
-            /** @enum {string} */
+            /**
+             * @description local: members managed here; ldap/ad: mirrored
+             * @enum {string}
+             */
             source: "local" | "ldap" | "ad";
-            members: number;
-            /** @description Jami daemon keys applied to members */
-            policy: {
+            memberCount: number;
+            /** @description The policy applied to members */
+            policyId: string | null;
+            policyName: string | null;
+            /** @description Group policies apply in ascending priority (ties: name); higher overrides lower */
+            priority: number;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        CreateGroupDto: {
+            /**
+             * @description 1–128 characters, unique among groups
+             * @example engineering
+             */
+            name: string;
+        };
+        GroupMemberDto: {
+            username: string;
+            firstName: string | null;
+            lastName: string | null;
+            /** @enum {string} */
+            status: "active" | "suspended";
+            /** @description Set once the user enrolled a device */
+            jamiId: string | null;
+        };
+        GroupDetailResponseDto: {
+            id: string;
+            name: string;
+            /**
+             * @description local: members managed here; ldap/ad: mirrored
+             * @enum {string}
+             */
+            source: "local" | "ldap" | "ad";
+            memberCount: number;
+            /** @description The policy applied to members */
+            policyId: string | null;
+            policyName: string | null;
+            /** @description Group policies apply in ascending priority (ties: name); higher overrides lower */
+            priority: number;
+            /** Format: date-time */
+            createdAt: string;
+            members: components["schemas"]["GroupMemberDto"][];
+        };
+        UpdateGroupDto: {
+            /** @description Policy id to apply to members; null unassigns */
+            policyId?: string | null;
+            /** @example 10 */
+            priority?: number;
+        };
+        UpdateGroupMembersDto: {
+            /** @description Usernames to add */
+            add?: string[];
+            /** @description Usernames to remove */
+            remove?: string[];
+        };
+        PolicyGroupDto: {
+            id: string;
+            name: string;
+            priority: number;
+        };
+        PolicyResponseDto: {
+            id: string;
+            name: string;
+            /** @description 1 at creation, +1 at each save */
+            version: number;
+            /** @description The organization default (applies to everyone, under groups and overrides) */
+            isDefault: boolean;
+            /** @description As stored (people normalised) */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** @description Groups the policy is assigned to */
+            groups: components["schemas"]["PolicyGroupDto"][];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        CreatePolicyDto: {
+            /**
+             * @description 1–128 characters, unique among policies
+             * @example Engineering
+             */
+            name: string;
+            /** @description Jami daemon keys (jams-protocol.md §7), each checked by its meaning: e.g. {"TURN.enable": true, "TURN.server": "turn.example.org:3478", "Account.defaultModerators": {"users": ["alice"], "groups": ["<group id or name>"]}, "Account.uiCustomization": {"title": "Acme", "logo": "<uploaded logo id>"}} */
+            settings: {
                 [key: string]: unknown;
             };
         };
-        GroupPolicyDto: {
-            /** @description Jami daemon keys (e.g. {"TURN.server": "turn.example.org"}); replaces the group policy */
-            policy: {
+        LogoResponseDto: {
+            /** @description Refer to it as Account.uiCustomization.logo (or backgroundImage) */
+            id: string;
+            /**
+             * @description Public path (clients load managerUri + path)
+             * @example /api/branding/logos/<id>
+             */
+            url: string;
+            /** @enum {string} */
+            contentType: "image/png" | "image/jpeg" | "image/svg+xml";
+            size: number;
+        };
+        SetDefaultPolicyDto: {
+            /** @description The policy that becomes the organization default */
+            policyId: string;
+        };
+        UpdatePolicyDto: {
+            /** @example Engineering */
+            name?: string;
+            /** @description Jami daemon keys (jams-protocol.md §7), each checked by its meaning: e.g. {"TURN.enable": true, "TURN.server": "turn.example.org:3478", "Account.defaultModerators": {"users": ["alice"], "groups": ["<group id or name>"]}, "Account.uiCustomization": {"title": "Acme", "logo": "<uploaded logo id>"}}; replaces the settings */
+            settings: {
                 [key: string]: unknown;
             };
+        };
+        SettingsDiffDto: {
+            added: string[];
+            removed: string[];
+            changed: string[];
+            /** @description Set when the name changed: the previous name */
+            renamedFrom?: string;
+        };
+        PolicyVersionResponseDto: {
+            version: number;
+            name: string;
+            settings: {
+                [key: string]: unknown;
+            };
+            actor: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description Against the previous version (version 1: all keys added) */
+            diff: components["schemas"]["SettingsDiffDto"];
+        };
+        PolicyPreviewResponseDto: {
+            /** @description The daemon keys this policy delivers */
+            keys: {
+                [key: string]: unknown;
+            };
+            pending: string[];
+        };
+        PolicySourceDto: {
+            /** @enum {string} */
+            via: "default" | "group" | "user";
+            /** @description null for a user override */
+            policyId: string | null;
+            policyName: string | null;
+            groupId?: string;
+            groupName?: string;
+        };
+        UserPolicyResponseDto: {
+            username: string;
+            settings: {
+                [key: string]: unknown;
+            };
+        };
+        UserPolicyDto: {
+            /** @description Jami daemon keys (jams-protocol.md §7), each checked by its meaning: e.g. {"TURN.enable": true, "TURN.server": "turn.example.org:3478", "Account.defaultModerators": {"users": ["alice"], "groups": ["<group id or name>"]}, "Account.uiCustomization": {"title": "Acme", "logo": "<uploaded logo id>"}} */
+            settings: {
+                [key: string]: unknown;
+            };
+        };
+        EffectivePolicyResponseDto: {
+            /** @description The daemon keys the user's devices receive (enrollment answer and policyData) */
+            keys: {
+                [key: string]: unknown;
+            };
+            /** @description For each key, which policy set it */
+            sources: {
+                [key: string]: components["schemas"]["PolicySourceDto"];
+            };
+            /** @description Named moderators without a Jami ID yet (added once they enroll) */
+            pending: string[];
         };
     };
     responses: never;
@@ -1710,12 +2066,92 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupDto"][];
+                    "application/json": components["schemas"]["GroupResponseDto"][];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
     };
-    Groups_setPolicy: {
+    Groups_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGroupDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDetailResponseDto"];
+                };
+            };
+            /** @description GROUP_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Groups_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDetailResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Groups_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -1726,7 +2162,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["GroupPolicyDto"];
+                "application/json": components["schemas"]["UpdateGroupDto"];
             };
         };
         responses: {
@@ -1735,7 +2171,650 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GroupDto"];
+                    "application/json": components["schemas"]["GroupDetailResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Groups_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description GROUP_READ_ONLY: a directory group */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Groups_updateMembers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGroupMembersDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GroupDetailResponseDto"];
+                };
+            };
+            /** @description GROUP_READ_ONLY: a directory group */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"][];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePolicyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED naming each key at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description POLICY_EXISTS */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_uploadLogo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LogoResponseDto"];
+                };
+            };
+            /** @description LOGO_INVALID: not a PNG, JPEG or SVG image */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description BODY_TOO_LARGE: over 512 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_getDefault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_setDefault: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetDefaultPolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description POLICY_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED naming each key at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description POLICY_IN_USE */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_versions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyVersionResponseDto"][];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Policies_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyPreviewResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    UserPolicies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPolicyResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    UserPolicies_set: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPolicyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPolicyResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED naming each key at fault */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    UserPolicies_clear: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    UserPolicies_effective: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EffectivePolicyResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Branding_logo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": string;
+                    "image/jpeg": string;
+                    "image/svg+xml": string;
+                };
+            };
+            /** @description LOGO_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `code` says which */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };

@@ -73,6 +73,15 @@ export enum ErrorCode {
   SETUP_CODE_INVALID = 'SETUP_CODE_INVALID',
   MFA_CODE_INVALID = 'MFA_CODE_INVALID',
   PASSWORD_INCORRECT = 'PASSWORD_INCORRECT',
+  // Groups and policies
+  GROUP_NOT_FOUND = 'GROUP_NOT_FOUND',
+  GROUP_EXISTS = 'GROUP_EXISTS',
+  GROUP_READ_ONLY = 'GROUP_READ_ONLY',
+  POLICY_NOT_FOUND = 'POLICY_NOT_FOUND',
+  POLICY_EXISTS = 'POLICY_EXISTS',
+  POLICY_IN_USE = 'POLICY_IN_USE',
+  LOGO_NOT_FOUND = 'LOGO_NOT_FOUND',
+  LOGO_INVALID = 'LOGO_INVALID',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -137,6 +146,15 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.SETUP_CODE_INVALID]: 403,
   [ErrorCode.MFA_CODE_INVALID]: 400,
   [ErrorCode.PASSWORD_INCORRECT]: 403,
+  // Groups and policies
+  [ErrorCode.GROUP_NOT_FOUND]: 404,
+  [ErrorCode.GROUP_EXISTS]: 409,
+  [ErrorCode.GROUP_READ_ONLY]: 409,
+  [ErrorCode.POLICY_NOT_FOUND]: 404,
+  [ErrorCode.POLICY_EXISTS]: 409,
+  [ErrorCode.POLICY_IN_USE]: 409,
+  [ErrorCode.LOGO_NOT_FOUND]: 404,
+  [ErrorCode.LOGO_INVALID]: 400,
 };
 
 export class AppError extends Error {

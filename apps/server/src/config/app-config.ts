@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Policy, policyProblems } from '../modules/policy/daemon-keys';
+import { PolicySettings, policyProblems } from '../modules/policy/daemon-keys';
 import { envSchema } from './config.schema';
 
 export type CaAlgorithm = 'RSA-4096' | 'P-256';
@@ -49,7 +49,7 @@ export interface AppConfig {
     loginWindowSeconds: number;
   };
   /** Default policy sent to devices as Jami daemon keys. */
-  policy: { defaults: Policy };
+  policy: { defaults: PolicySettings };
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -83,13 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (e.ENCLAVE_CA_CERT !== undefined && e.ENCLAVE_ADMIN_USER === undefined) {
     problems.push('ENCLAVE_CA_CERT: a CA can only be imported at unattended first start (set ENCLAVE_ADMIN_USER too)');
   }
-  let policy: Policy = {};
+  let policy: PolicySettings = {};
   if (e.ENCLAVE_DEFAULT_POLICY !== undefined) {
     try {
       const parsed: unknown = JSON.parse(e.ENCLAVE_DEFAULT_POLICY);
       const bad = policyProblems(parsed);
       if (bad.length) problems.push(...bad.map((p) => `ENCLAVE_DEFAULT_POLICY: ${p}`));
-      else policy = parsed as Policy;
+      else policy = parsed as PolicySettings;
     } catch {
       problems.push('ENCLAVE_DEFAULT_POLICY: must be a JSON object');
     }

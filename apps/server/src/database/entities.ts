@@ -14,6 +14,7 @@ import { DirectoryConfig } from '../modules/directory/directory-config.entity';
 import { ProvisioningRun } from '../modules/directory/provisioning-run.entity';
 import { DirectorySyncRun } from '../modules/directory/sync-run.entity';
 import { Group, GroupMember } from '../modules/groups/group.entity';
+import { Policy, PolicyLogo, PolicyVersion, UserPolicy } from '../modules/policy/policy.entity';
 import { Device } from '../modules/users/device.entity';
 import { User } from '../modules/users/user.entity';
 
@@ -32,10 +33,14 @@ export const ENTITIES = [
   GroupMember,
   Crl,
   IssuedCertificate,
+  Policy,
+  PolicyLogo,
+  PolicyVersion,
   PooledAccountKey,
   ProvisioningRun,
   ServerCertificate,
   Setting,
   SyncItem,
   User,
+  UserPolicy,
 ];

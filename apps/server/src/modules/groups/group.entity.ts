@@ -8,9 +8,14 @@ import {
   PrimaryGeneratedColumn,
 } from 'typeorm';
 import type { Relation } from 'typeorm';
+import { Policy } from '../policy/policy.entity';
 import { User } from '../users/user.entity';
 
-/** An Enclave group: local, or mirrored from a directory group (membership drives policy). */
+/**
+ * An Enclave group: local (members managed by admins), or mirrored from a directory group (members follow the
+ * directory). A group may carry a policy, applied to its members over the organization default in ascending
+ * priority (ties: group name).
+ */
 @Entity('groups')
 export class Group {
   @PrimaryGeneratedColumn('uuid')
@@ -29,9 +34,17 @@ export class Group {
   @Column({ type: 'text', nullable: true })
   dn: string | null;
 
-  /** Jami daemon keys applied to members' devices, over the organization's default policy. */
-  @Column({ type: 'jsonb', default: {} })
-  policy: Record<string, string | number | boolean>;
+  /** The policy applied to members' devices (none: null). A policy cannot be deleted while assigned. */
+  @Column({ name: 'policy_id', type: 'uuid', nullable: true })
+  policyId: string | null;
+
+  @ManyToOne(() => Policy, { onDelete: 'RESTRICT', nullable: true })
+  @JoinColumn({ name: 'policy_id' })
+  policy?: Relation<Policy> | null;
+
+  /** Lower priorities apply first; a higher one overrides them. */
+  @Column({ type: 'int', default: 0 })
+  priority: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,32 +1,93 @@
-import { Body, Controller, Get, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiDefaultResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { uuidParam } from '../../common/parse-uuid.pipe';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
-import { GroupDto, GroupPolicyDto } from './groups.dto';
+import { AdminOnly, AnyRole } from '../auth/roles';
+import {
+  CreateGroupDto,
+  GroupDetailResponseDto,
+  GroupResponseDto,
+  UpdateGroupDto,
+  UpdateGroupMembersDto,
+} from './groups.dto';
 import { GroupsService } from './groups.service';
 
 @ApiTags('admin')
 @ApiBearerAuth()
+@ApiDefaultResponse({ type: ErrorResponseDto, description: 'Error: `code` says which' })
 @UseGuards(AdminGuard)
 @Controller('api/admin/groups')
 export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Groups (local and mirrored from the directory) with member counts and policies' })
-  @ApiOkResponse({ type: [GroupDto] })
-  list(): Promise<GroupDto[]> {
+  @AnyRole()
+  @ApiOperation({ summary: 'Groups (local and mirrored from the directory): members, policy, priority, source' })
+  @ApiOkResponse({ type: [GroupResponseDto] })
+  list(): Promise<GroupResponseDto[]> {
     return this.groups.list();
   }
 
-  @Put(':id/policy')
-  @ApiOperation({ summary: "Set a group's policy: Jami daemon keys its members' devices receive" })
-  @ApiOkResponse({ type: GroupDto })
-  setPolicy(
-    @Param('id') id: string,
-    @Body() body: GroupPolicyDto,
+  @Post()
+  @AdminOnly()
+  @ApiOperation({ summary: 'Create a local group' })
+  @ApiCreatedResponse({ type: GroupDetailResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_EXISTS' })
+  create(@Body() body: CreateGroupDto, @CurrentAdmin() admin: AdminPrincipal): Promise<GroupDetailResponseDto> {
+    return this.groups.create(body, `admin:${admin.username}`);
+  }
+
+  @Get(':id')
+  @AnyRole()
+  @ApiOperation({ summary: 'A group with its members' })
+  @ApiOkResponse({ type: GroupDetailResponseDto })
+  get(@Param('id', uuidParam()) id: string): Promise<GroupDetailResponseDto> {
+    return this.groups.get(id);
+  }
+
+  @Put(':id')
+  @AdminOnly()
+  @ApiOperation({ summary: "Assign the group's policy (policyId, null to unassign) and priority" })
+  @ApiOkResponse({ type: GroupDetailResponseDto })
+  update(
+    @Param('id', uuidParam()) id: string,
+    @Body() body: UpdateGroupDto,
     @CurrentAdmin() admin: AdminPrincipal,
-  ): Promise<GroupDto> {
-    return this.groups.setPolicy(id, body.policy, `admin:${admin.username}`);
+  ): Promise<GroupDetailResponseDto> {
+    return this.groups.update(id, body, `admin:${admin.username}`);
+  }
+
+  @Put(':id/members')
+  @AdminOnly()
+  @ApiOperation({ summary: 'Add and remove members of a local group (usernames)' })
+  @ApiOkResponse({ type: GroupDetailResponseDto })
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_READ_ONLY: a directory group' })
+  updateMembers(
+    @Param('id', uuidParam()) id: string,
+    @Body() body: UpdateGroupMembersDto,
+    @CurrentAdmin() admin: AdminPrincipal,
+  ): Promise<GroupDetailResponseDto> {
+    return this.groups.updateMembers(id, body, `admin:${admin.username}`);
+  }
+
+  @Delete(':id')
+  @AdminOnly()
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a local group' })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_READ_ONLY: a directory group' })
+  async delete(@Param('id', uuidParam()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
+    await this.groups.delete(id, `admin:${admin.username}`);
   }
 }

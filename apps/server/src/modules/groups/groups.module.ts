@@ -12,6 +12,6 @@ import { PeopleService } from './people.service';
   imports: [TypeOrmModule.forFeature([Group, GroupMember, User]), UsersModule],
   controllers: [GroupsController],
   providers: [GroupsService, PeopleService, GroupMirrorService],
-  exports: [PeopleService, GroupMirrorService],
+  exports: [PeopleService, GroupMirrorService, GroupsService],
 })
 export class GroupsModule {}

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { User } from '../users/user.entity';
+import { USERNAME_PATTERN } from '../users/username';
 import { Group, GroupMember } from './group.entity';
 
 /** People named by an admin: usernames, and groups by id or name (a group stands for its members). */
@@ -18,6 +19,8 @@ export interface ResolvedPeople {
   pending: string[];
 }
 
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -38,13 +41,15 @@ export class PeopleService {
    */
   async normalize(ref: PeopleRef, field: string): Promise<PeopleRef> {
     const usernames = [...new Set(ref.users.map((u) => u.trim().toLowerCase()))];
-    const found = usernames.length
-      ? await this.users.find({ where: { username: In(usernames) }, select: { id: true, username: true } })
-      : [];
+    const found = await this.usersByName(usernames);
     const unknownUsers = usernames.filter((u) => !found.some((f) => f.username === u));
     const groupIds: string[] = [];
     const unknownGroups: string[] = [];
     for (const g of [...new Set(ref.groups.map((x) => x.trim()))]) {
+      if (!g || g.length > 256 || CONTROL.test(g)) {
+        unknownGroups.push(g);
+        continue;
+      }
       const group = await this.groups.findOne({ where: UUID.test(g) ? { id: g } : { name: g }, select: { id: true } });
       if (group) groupIds.push(group.id);
       else unknownGroups.push(g);
@@ -61,6 +66,21 @@ export class PeopleService {
       });
     }
     return { users: usernames.sort(), groups: [...new Set(groupIds)].sort() };
+  }
+
+  /** The users with these usernames (lower-cased); names that are not a valid username are never found. */
+  async usersByName(usernames: string[]): Promise<Pick<User, 'id' | 'username' | 'status' | 'jamiId'>[]> {
+    const names = [...new Set(usernames.map((u) => u.trim().toLowerCase()))].filter((u) => USERNAME_PATTERN.test(u));
+    if (!names.length) return [];
+    return this.users.find({
+      where: { username: In(names) },
+      select: { id: true, username: true, status: true, jamiId: true },
+    });
+  }
+
+  /** One user by username, or null. */
+  async userByName(username: string): Promise<Pick<User, 'id' | 'username' | 'status' | 'jamiId'> | null> {
+    return (await this.usersByName([username]))[0] ?? null;
   }
 
   /** The Jami IDs the reference stands for now (suspended users are left out), and who has none yet. */
