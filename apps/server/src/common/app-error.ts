@@ -38,6 +38,11 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   NOT_READY = 'NOT_READY',
   INTERNAL = 'INTERNAL',
+  // CA operations (issue 9 §5)
+  CA_SETTINGS_INVALID = 'CA_SETTINGS_INVALID',
+  CA_ROTATION_IN_PROGRESS = 'CA_ROTATION_IN_PROGRESS',
+  CA_NO_PREVIOUS = 'CA_NO_PREVIOUS',
+  CA_ROTATION_INVALID = 'CA_ROTATION_INVALID',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -75,6 +80,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.INTERNAL]: 500,
+  // CA operations (issue 9 §5)
+  [ErrorCode.CA_SETTINGS_INVALID]: 400,
+  [ErrorCode.CA_ROTATION_IN_PROGRESS]: 409,
+  [ErrorCode.CA_NO_PREVIOUS]: 409,
+  [ErrorCode.CA_ROTATION_INVALID]: 400,
 };
 
 export class AppError extends Error {

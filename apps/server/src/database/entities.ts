@@ -3,6 +3,7 @@ import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
 import { PooledAccountKey } from '../modules/ca/account-key.entity';
+import { CaSettings } from '../modules/ca/ca-settings.entity';
 import { CertificateAuthority } from '../modules/ca/certificate-authority.entity';
 import { Crl } from '../modules/ca/crl.entity';
 import { IssuedCertificate } from '../modules/ca/issued-certificate.entity';
@@ -36,4 +37,6 @@ export const ENTITIES = [
   Setting,
   SyncItem,
   User,
+  // CA operations
+  CaSettings,
 ];

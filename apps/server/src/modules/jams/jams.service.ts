@@ -74,7 +74,7 @@ export class JamsService {
         account: live.signer,
         csrPem: dto.csr,
         forbiddenKeyIds: [ca.keyId, live.account.jamiId],
-        validityDays: this.config.pki.deviceCertDays,
+        validityDays: (await this.ca.lifetimes(m)).deviceCertDays,
         crlUrl: this.ca.crlUrl(live.account.jamiId),
         ocspUrl: this.ca.ocspUrl,
         deviceName: name,
@@ -186,8 +186,10 @@ export class JamsService {
     });
     const cert = candidates.find((c) => new X509Certificate(c.certificatePem).raw.equals(peer.raw));
     if (!cert) throw new AppError(ErrorCode.DEVICE_UNKNOWN, 'This certificate was not issued to an enrolled device');
-    const device = await this.dataSource.getRepository(Device).findOne({ where: { certificateId: cert.id } });
-    if (!device || device.revokedAt || cert.revokedAt) {
+    // A certificate superseded by a renewal (same key) still logs its device in until it expires.
+    const current = await this.ca.latestOf(cert);
+    const device = await this.dataSource.getRepository(Device).findOne({ where: { certificateId: current.id } });
+    if (!device || device.revokedAt || cert.revokedAt || current.revokedAt) {
       throw new AppError(ErrorCode.DEVICE_REVOKED, 'This device has been revoked');
     }
     const user = await this.dataSource.getRepository(User).findOne({ where: { id: device.userId } });
