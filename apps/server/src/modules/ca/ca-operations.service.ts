@@ -173,7 +173,7 @@ export class CaOperationsService {
         const batch = await qb.orderBy('c.not_after', 'ASC').addOrderBy('c.id', 'ASC').take(RENEWAL_BATCH).getMany();
         if (batch.length === 0) break;
         for (const cert of batch) {
-          const outcome = await this.renewOne(cert, kind, actor);
+          const outcome = await this.renewOne(cert, kind, window, actor);
           if ('reason' in outcome) {
             skipped.add(cert.id);
             if (outcome.reason !== ALREADY_REPLACED) report.skipped.push(outcome);
@@ -196,6 +196,7 @@ export class CaOperationsService {
   private async renewOne(
     candidate: IssuedCertificate,
     kind: HeldKind,
+    windowDays: number,
     actor: string,
   ): Promise<RenewedCertificateDto | { id: string; reason: string }> {
     try {
@@ -227,6 +228,13 @@ export class CaOperationsService {
           return {
             id: cert.id,
             reason: `the issuer (${issuerKeyId}) expires before a renewed certificate would outlast this one; renew or rotate the issuer first`,
+          };
+        }
+        if (reachable <= Date.now() + windowDays * DAY_MS) {
+          // Renewing would produce a certificate due again at once: re-runs must not churn.
+          return {
+            id: cert.id,
+            reason: `a renewed certificate would itself expire within ${windowDays} days (lifetime ${days} days${reachable < Date.now() + days * DAY_MS ? ', limited by its issuer' : ''})`,
           };
         }
         const next = await this.reissue(m, cert, kind, issuerKeyId, signer, days, actor, 'certificate.renewed');
