@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ocspNameHashes } from '@enclave/pki';
 import { DataSource } from 'typeorm';
+import { QueueName } from '../../apps/server/src/modules/queue/queue-names';
+import { QueueService } from '../../apps/server/src/modules/queue/queue.service';
 import { deviceLogin, enrollOk, Enrolled, splitPem } from '../support/jami-client';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
@@ -584,5 +586,46 @@ describe('rotation', () => {
     assert.equal(audit.actor, 'admin:admin');
     const again = await api('POST', '/api/admin/ca/retire-previous');
     assert.equal(again.status, 409);
+  });
+});
+
+describe('the scheduled renewal job', () => {
+  async function runJob(data: Record<string, unknown>) {
+    const queue = server.app.get(QueueService).queue(QueueName.CaRenewal);
+    const job = await queue.add('renew', data);
+    const started = Date.now();
+    let state = await job.getState();
+    while (state !== 'completed' && state !== 'failed' && Date.now() - started < 60_000) {
+      await new Promise((r) => setTimeout(r, 100));
+      state = await job.getState();
+    }
+    assert.equal(state, 'completed');
+    return (await queue.getJob(job.id as string))?.returnvalue as Record<string, unknown>;
+  }
+
+  test('retires the previous CA once the overlap has ended and renews due certificates', async () => {
+    const rotated = await api('POST', '/api/admin/ca/rotate', { mode: 'generate', algorithm: 'P-256', overlapDays: 2 });
+    assert.equal(rotated.status, 201, rotated.text());
+    const previousKeyId = rotated.json<{ ca: { previous: { keyId: string } } }>().ca.previous.keyId;
+    assert.deepEqual(await runJob({}), { retiredPrevious: null, accounts: 0, devices: 0, skipped: 0 });
+
+    // The overlap ends; a device certificate becomes due.
+    await db.query("UPDATE certificate_authorities SET overlap_until = now() - interval '1 minute' WHERE key_id = $1", [
+      previousKeyId,
+    ]);
+    const [due] = await db.query(
+      "SELECT c.id FROM issued_certificates c JOIN devices d ON d.certificate_id = c.id WHERE c.kind = 'device' LIMIT 1",
+    );
+    await db.query("UPDATE issued_certificates SET not_after = now() + interval '3 days' WHERE id = $1", [due.id]);
+    const result = await runJob({});
+    assert.equal(result.retiredPrevious, previousKeyId);
+    assert.equal(result.devices, 1);
+    const [old] = await db.query('SELECT superseded_by_id FROM issued_certificates WHERE id = $1', [due.id]);
+    assert.ok(old.superseded_by_id);
+    assert.equal(splitPem((await server.request('GET', '/api/ca')).text()).length, 1);
+    const [audit] = await db.query(
+      "SELECT actor FROM audit_events WHERE action = 'ca.previous_retired' ORDER BY id DESC LIMIT 1",
+    );
+    assert.equal(audit.actor, 'system:ca-renewal');
   });
 });

@@ -314,7 +314,7 @@ export class CaOperationsService {
     }
     const now = new Date();
     const overlapUntil = new Date(now.getTime() + dto.overlapDays * DAY_MS);
-    const prepared = await this.ca.prepare(this.rotationInput(dto, current));
+    const prepared = await this.ca.prepare(await this.rotationInput(dto, current));
     const keyField = dto.mode === 'import' ? 'privateKeyPem' : 'algorithm';
     if (await this.cas.exist({ where: { keyId: prepared.keyId } })) {
       throw rotationInvalid(
@@ -368,21 +368,29 @@ export class CaOperationsService {
     return { ca: await this.overview(), reissuedAccounts: reissued };
   }
 
-  private rotationInput(dto: RotateCaDto, current: CertificateAuthority): CaInput {
+  private async rotationInput(dto: RotateCaDto, current: CertificateAuthority): Promise<CaInput> {
     if (dto.mode === 'import') {
       if (!dto.certificatePem) throw rotationInvalid('certificatePem', 'certificatePem is required to import a CA');
       if (!dto.privateKeyPem) throw rotationInvalid('privateKeyPem', 'privateKeyPem is required to import a CA');
       return { mode: 'import', certificatePem: dto.certificatePem, privateKeyPem: dto.privateKeyPem };
     }
-    const currentCn = current.subject.match(/CN=([^,]+)/)?.[1]?.trim() ?? 'Enclave CA';
-    const dated = `${currentCn.replace(/ \(\d{4}-\d{2}-\d{2}\)$/, '')} (${new Date().toISOString().slice(0, 10)})`;
     return {
       mode: 'generate',
-      commonName:
-        dto.commonName ?? (dated.length <= 64 ? dated : `${currentCn.slice(0, 51)} (${dated.slice(-11, -1)})`),
+      commonName: dto.commonName ?? (await this.defaultCommonName(current)),
       organization: current.subject.match(/O=([^,]+)/)?.[1]?.trim(),
       algorithm: dto.algorithm ?? this.config.pki.caAlgorithm,
     };
+  }
+
+  /** The current CA's common name with the date, e.g. "Example Corp CA (2026-12-07)", unused by any CA so far. */
+  private async defaultCommonName(current: CertificateAuthority): Promise<string> {
+    const cnOf = (subject: string) => subject.match(/CN=([^,]+)/)?.[1]?.trim();
+    const used = new Set((await this.cas.find()).map((ca) => cnOf(ca.subject)));
+    const base = (cnOf(current.subject) ?? 'Enclave CA').replace(/ \(\d{4}-\d{2}-\d{2}( #\d+)?\)$/, '').slice(0, 45);
+    const date = new Date().toISOString().slice(0, 10);
+    let name = `${base} (${date})`;
+    for (let n = 2; used.has(name); n++) name = `${base} (${date} #${n})`;
+    return name;
   }
 
   /** Reissues every live account certificate still issued by `fromKeyId` under `to`. */
