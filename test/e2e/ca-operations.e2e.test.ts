@@ -357,10 +357,20 @@ describe('renewal', () => {
     assert.match(await ocspStatus('bob-account-new.pem', 'bob-device-old.pem'), /bob-device-old.pem: good/);
   });
 
-  test('the device still logs in with its superseded certificate until it expires', async () => {
+  test('the device still logs in with its superseded certificate and is handed its renewed chain', async () => {
     const res = await deviceLogin(server, bob);
     assert.equal(res.status, 200, res.text());
     assert.equal(res.json().scope, 'DEVICE');
+    assert.ok(Number.isInteger(res.json().expires_in));
+    const chain = splitPem(String(res.json().certificateChain));
+    assert.equal(chain.length, 3);
+    assert.equal(chain[0].toString(), fs.readFileSync(path.join(dir, 'bob-device-new.pem'), 'utf8'));
+    assert.ok(chain[0].publicKey.equals(bob.certs[0].publicKey));
+    // Logging in with the renewed chain works and carries no further chain.
+    const renewed = { ...bob, chainPem: String(res.json().certificateChain) };
+    const again = await deviceLogin(server, renewed);
+    assert.equal(again.status, 200, again.text());
+    assert.equal(again.json().certificateChain, undefined);
   });
 
   test('re-running renews nothing new', async () => {

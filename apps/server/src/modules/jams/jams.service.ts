@@ -152,8 +152,9 @@ export class JamsService {
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }
     let device: Device;
+    let renewedChain: string | undefined;
     try {
-      device = await this.deviceFromClientCertificate(req);
+      ({ device, renewedChain } = await this.deviceFromClientCertificate(req));
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
         await this.audit.record({
@@ -167,11 +168,19 @@ export class JamsService {
     const token = await this.tokens.issue('DEVICE', device.userId, this.config.auth.deviceTokenTtlSeconds, {
       deviceId: device.deviceId,
     });
-    return { ...token, scope: 'DEVICE', token_type: 'Bearer' };
+    return {
+      ...token,
+      scope: 'DEVICE',
+      token_type: 'Bearer',
+      ...(renewedChain ? { certificateChain: renewedChain } : {}),
+    };
   }
 
-  /** The enrolled, unrevoked device whose exact certificate the client presented. */
-  private async deviceFromClientCertificate(req: Request): Promise<Device> {
+  /**
+   * The enrolled, unrevoked device whose exact certificate the client presented, and its renewed chain
+   * when that certificate has been superseded by a renewal.
+   */
+  private async deviceFromClientCertificate(req: Request): Promise<{ device: Device; renewedChain?: string }> {
     const socket = req.socket as TLSSocket;
     const peer = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
     if (!peer) {
@@ -196,7 +205,9 @@ export class JamsService {
     if (!user || user.status !== 'active') throw new AppError(ErrorCode.DEVICE_REVOKED, 'The user is suspended');
     const account = await this.dataSource.getRepository(Account).findOne({ where: { jamiId: cert.issuerKeyId } });
     if (!account || account.revokedAt) throw new AppError(ErrorCode.DEVICE_REVOKED, 'The account has been revoked');
-    return device;
+    if (current.id === cert.id) return { device };
+    const ca = await this.ca.requireActive();
+    return { device, renewedChain: current.certificatePem + account.certificatePem + ca.certificatePem };
   }
 
   policyData(user: User): Promise<Record<string, string | number | boolean>> {
