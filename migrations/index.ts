@@ -9,6 +9,7 @@ import { UsersAndDevices1796671474322 } from './1796671474322-UsersAndDevices';
 import { AdminRolesSessionsMfa1796671385000 } from './1796671385000-AdminRolesSessionsMfa';
 import { AuditChain1796670981959 } from './1796670981959-AuditChain';
 import { PoliciesAndLocalGroups1796671256873 } from './1796671256873-PoliciesAndLocalGroups';
+import { CaOperations1796670958055 } from './1796670958055-CaOperations';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
@@ -18,6 +19,7 @@ export const MIGRATIONS: Function[] = [
   JamsProtocol1795303746296,
   DirectoryIntegration1795304793054,
   GroupPolicies1795306730886,
+  CaOperations1796670958055,
   AuditChain1796670981959,
   PoliciesAndLocalGroups1796671256873,
   AdminRolesSessionsMfa1796671385000,

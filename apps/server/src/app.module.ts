@@ -71,6 +71,8 @@ export function sharedImports(opts: AppModuleOptions) {
     AuthModule,
     CaModule,
     DirectoryModule,
+    // Account issuers and certificate holders for CRLs, OCSP and renewals in the worker process too.
+    AccountsModule,
   ];
 }
 

@@ -5,6 +5,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import { AppModuleOptions, sharedImports } from './app.module';
 import { createLogger } from './common/logger';
 import { loadConfigOrExit } from './config/app-config';
+import { CaOperationsService } from './modules/ca/ca-operations.service';
 import { CaService } from './modules/ca/ca.service';
 import { DirectorySyncService } from './modules/directory/directory-sync.service';
 import { DirectoryScheduler } from './modules/directory/directory.scheduler';
@@ -44,6 +45,17 @@ export function registerProcessors(app: INestApplicationContext): void {
         throw new Error(`Unknown maintenance job ${job.name}`);
     }
   });
+  const caOperations = app.get(CaOperationsService);
+  queues.startWorker<{ withinDays?: number }>(QueueName.CaRenewal, async (job) => {
+    const retired = await caOperations.retireIfOverlapEnded('system:ca-renewal');
+    const report = await caOperations.renewExpiring(job.data?.withinDays, 'system:ca-renewal');
+    return {
+      retiredPrevious: retired?.retired.keyId ?? null,
+      accounts: report.accounts,
+      devices: report.devices,
+      skipped: report.skipped.length,
+    };
+  });
   const sync = app.get(DirectorySyncService);
   queues.startWorker<{ runId?: string }>(QueueName.DirectorySync, async (job) => {
     const run = job.data?.runId ? await sync.execute(job.data.runId) : await sync.scheduled();
@@ -63,6 +75,7 @@ export async function scheduleRecurringJobs(app: INestApplicationContext): Promi
   const maintenance = queues.queue(QueueName.Maintenance);
   await maintenance.upsertJobScheduler('refresh-crls', { every: 30 * 60_000 }, { name: 'refresh-crls' });
   await maintenance.upsertJobScheduler('purge-tokens', { every: 60 * 60_000 }, { name: 'purge-tokens' });
+  await queues.queue(QueueName.CaRenewal).upsertJobScheduler('ca-renewal', { every: 6 * 3600_000 }, { name: 'renew' });
   await app.get(DirectoryScheduler).apply(await app.get(DirectoryService).config());
   // Fill the pool soon after start rather than waiting for the first period.
   await queues.queue(QueueName.KeyPool).add('fill', {});

@@ -14,6 +14,8 @@ export { parseCsr, MAX_CSR_PEM_LENGTH } from './csr';
 export type { ParsedCsr } from './csr';
 export { issueDeviceCertificate, DEFAULT_DEVICE_VALIDITY_DAYS } from './device-certificate';
 export type { DeviceCertificate, IssueDeviceCertificateOptions } from './device-certificate';
+export { reissueCertificate } from './reissue';
+export type { ReissueCertificateOptions } from './reissue';
 export { createCrl } from './crl';
 export type { CreateCrlOptions, CrlEntry, RevocationReason } from './crl';
 export { parseOcspRequest, respondOcsp, DEFAULT_OCSP_NEXT_UPDATE_SECONDS } from './ocsp';
@@ -27,6 +29,7 @@ export {
   validateDeviceCertificateOptions,
   validateOcspResponderOptions,
   validateServerCertificateOptions,
+  validateReissueOptions,
   REVOCATION_REASONS,
   MAX_VALIDITY_DAYS,
 } from './validate';

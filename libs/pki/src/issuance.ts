@@ -29,6 +29,10 @@ export interface CertificateDraft {
   validityDays: number;
   /** Profile extensions; subjectKeyIdentifier and authorityKeyIdentifier are added here. */
   extensions: Extension[];
+  /** Overrides now + validityDays (still clamped into the issuer's validity). */
+  notAfter?: Date;
+  /** Kept as is instead of computed from the key (a reissued certificate keeps its original SKI). */
+  subjectKeyIdentifier?: Buffer;
 }
 
 /** Who signs: a loaded signer certificate, or the subject's own key for a self-signed certificate. */
@@ -40,14 +44,14 @@ export type CertificateIssuer = { signer: LoadedSigner } | { selfSignedWith: Key
  */
 export async function issueCertificate(draft: CertificateDraft, issuer: CertificateIssuer): Promise<ParsedCertificate> {
   const subjectSpki = spkiDer(draft.publicKey);
-  const subjectKeyIdentifier = keyIdentifierOf(subjectSpki);
+  const subjectKeyIdentifier = draft.subjectKeyIdentifier ?? keyIdentifierOf(subjectSpki);
 
   let issuerName: Name;
   let signingKey: KeyObject;
   let algorithm: SignatureAlgorithm;
   let authorityKeyIdentifier: Buffer;
   let notBefore = wholeSeconds(draft.now.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
-  let notAfter = wholeSeconds(draft.now.getTime() + draft.validityDays * DAY_MS);
+  let notAfter = wholeSeconds(draft.notAfter?.getTime() ?? draft.now.getTime() + draft.validityDays * DAY_MS);
   if ('signer' in issuer) {
     const { certificate } = issuer.signer;
     issuerName = certificate.subjectName;

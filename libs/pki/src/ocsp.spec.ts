@@ -353,6 +353,19 @@ describe('OCSP', () => {
     assert.ok(isPkiError(errors[0], PkiErrorCode.OCSP_LOOKUP_INVALID));
   });
 
+  it('answers unauthorized when the CertID has the issuer key hash but another issuer name hash', async () => {
+    const der = request('namehash', [['account.pem', 'device1.pem']], ['-no_nonce']);
+    const nameHash = Buffer.from(ocspNameHashes(account.certificatePem).sha1, 'hex');
+    const at = der.indexOf(nameHash);
+    assert.ok(at > 0);
+    const crafted = Buffer.from(der);
+    crafted[at] ^= 0x01;
+    // The lookup finds the issuer by key hash alone; the name hash must still be checked.
+    const lookup = lookupFrom({ [devices[0].serialNumber]: { status: 'good' } });
+    assert.equal(statusOf(await respondOcsp({ requestDer: der, lookup })), OCSPResponseStatus.successful);
+    assert.equal(statusOf(await respondOcsp({ requestDer: crafted, lookup })), OCSPResponseStatus.unauthorized);
+  });
+
   it('answers internalError and reports the cause when the lookup throws or returns an inconsistent result', async () => {
     const der = request('internal', [['account.pem', 'device1.pem']]);
     const errors: unknown[] = [];

@@ -305,3 +305,15 @@ function hasControlCharacters(value: string): boolean {
 function isPlainObject(value: unknown): value is Options {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+export function validateReissueOptions(options: unknown): void {
+  const c = start(options);
+  c.pem('certificatePem');
+  c.signer('issuer');
+  c.validityDays();
+  c.date('notAfter', true);
+  c.date('now', true);
+  c.url('crlUrl');
+  c.url('ocspUrl');
+  c.done();
+}

@@ -82,6 +82,11 @@ export enum ErrorCode {
   POLICY_IN_USE = 'POLICY_IN_USE',
   LOGO_NOT_FOUND = 'LOGO_NOT_FOUND',
   LOGO_INVALID = 'LOGO_INVALID',
+  // CA operations (issue 9 §5)
+  CA_SETTINGS_INVALID = 'CA_SETTINGS_INVALID',
+  CA_ROTATION_IN_PROGRESS = 'CA_ROTATION_IN_PROGRESS',
+  CA_NO_PREVIOUS = 'CA_NO_PREVIOUS',
+  CA_ROTATION_INVALID = 'CA_ROTATION_INVALID',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -155,6 +160,11 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.POLICY_IN_USE]: 409,
   [ErrorCode.LOGO_NOT_FOUND]: 404,
   [ErrorCode.LOGO_INVALID]: 400,
+  // CA operations (issue 9 §5)
+  [ErrorCode.CA_SETTINGS_INVALID]: 400,
+  [ErrorCode.CA_ROTATION_IN_PROGRESS]: 409,
+  [ErrorCode.CA_NO_PREVIOUS]: 409,
+  [ErrorCode.CA_ROTATION_INVALID]: 400,
 };
 
 export class AppError extends Error {

@@ -4,6 +4,7 @@ import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
 import { AdminSession } from '../modules/auth/admin-session.entity';
 import { PooledAccountKey } from '../modules/ca/account-key.entity';
+import { CaSettings } from '../modules/ca/ca-settings.entity';
 import { CertificateAuthority } from '../modules/ca/certificate-authority.entity';
 import { Crl } from '../modules/ca/crl.entity';
 import { IssuedCertificate } from '../modules/ca/issued-certificate.entity';
@@ -43,4 +44,6 @@ export const ENTITIES = [
   SyncItem,
   User,
   UserPolicy,
+  // CA operations
+  CaSettings,
 ];

@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { generateKeyPair, issueAccountCertificate, KeyPairPem, keyId, SignerPem } from '@enclave/pki';
 import { EntityManager, IsNull, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { SecretBox } from '../../common/secret-box';
-import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { lockForTransaction } from '../../database/advisory-lock';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { AuditService } from '../audit/audit.service';
@@ -38,7 +37,6 @@ export class AccountsService implements OnModuleInit {
   private readonly logger = new Logger(AccountsService.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectRepository(Account) private readonly accounts: Repository<Account>,
     private readonly tx: TransactionRunner,
     private readonly users: UsersRepository,
@@ -57,6 +55,22 @@ export class AccountsService implements OnModuleInit {
     this.ca.registerIssuerResolver(async (issuerKeyId) => {
       const account = await this.accounts.findOne({ where: { jamiId: issuerKeyId } });
       return account ? { keyId: account.jamiId, signer: this.signerOf(account) } : null;
+    });
+    // Certificate renewal and CA rotation replace account / device certificates through this port.
+    this.ca.registerCertificateHolders({
+      isCurrent: async (kind, certificateId, m) =>
+        (await m.count(kind === 'account' ? Account : Device, { where: { certificateId, revokedAt: IsNull() } })) > 0,
+      replace: async (kind, previousId, next, m) => {
+        if (kind === 'account') {
+          await m.update(
+            Account,
+            { certificateId: previousId },
+            { certificateId: next.id, certificatePem: next.certificatePem },
+          );
+        } else {
+          await m.update(Device, { certificateId: previousId }, { certificateId: next.id });
+        }
+      },
     });
   }
 
@@ -97,7 +111,7 @@ export class AccountsService implements OnModuleInit {
       username: user.username,
       organization: ca.subject.match(/O=([^,]+)/)?.[1],
       accountKey: key,
-      validityDays: this.config.pki.accountCertDays,
+      validityDays: (await this.ca.lifetimes(m)).accountCertDays,
       crlUrl: this.ca.crlUrl(ca.keyId),
       ocspUrl: this.ca.ocspUrl,
     });

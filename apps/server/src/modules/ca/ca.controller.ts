@@ -2,6 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nest
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppError, ErrorCode } from '../../common/app-error';
+import { ApiErrorResponses } from '../../common/error-response.dto';
 import { CaService } from './ca.service';
 
 @ApiTags('pki')
@@ -10,18 +11,23 @@ export class CaController {
   constructor(private readonly ca: CaService) {}
 
   @Get('ca')
-  @ApiOperation({ summary: 'The organization CA certificate (PEM)' })
+  @ApiOperation({
+    summary:
+      'The organization CA certificate (PEM); during a CA rotation: the new CA, the previous CA and both cross certificates',
+  })
   @ApiProduces('application/x-pem-file')
-  @ApiOkResponse({ description: 'PEM certificate', schema: { type: 'string' } })
+  @ApiOkResponse({ description: 'PEM certificates, the active CA first', schema: { type: 'string' } })
+  @ApiErrorResponses(409)
   @Header('Content-Type', 'application/x-pem-file')
-  async caCertificate(): Promise<string> {
-    return (await this.ca.requireActive()).certificatePem;
+  caCertificate(): Promise<string> {
+    return this.ca.caBundlePem();
   }
 
   @Get('crl/:issuerId')
   @ApiOperation({ summary: "An issuer's current CRL (DER), issuer id = SHA-1 key id of the CA or an account" })
   @ApiProduces('application/pkix-crl')
   @ApiOkResponse({ description: 'DER CRL', schema: { type: 'string', format: 'binary' } })
+  @ApiErrorResponses(404)
   async crl(@Param('issuerId') issuerId: string, @Res() res: Response): Promise<void> {
     const der = await this.ca.crl(issuerId.toLowerCase());
     res.setHeader('Content-Type', 'application/pkix-crl');
@@ -36,6 +42,7 @@ export class CaController {
   @ApiProduces('application/ocsp-response')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
+  @ApiErrorResponses(400)
   async ocspPost(@Body() body: unknown, @Res() res: Response): Promise<void> {
     if (!Buffer.isBuffer(body) || body.length === 0) {
       throw new AppError(ErrorCode.OCSP_REQUEST_INVALID, 'OCSP requests must be POSTed as application/ocsp-request');
@@ -47,6 +54,7 @@ export class CaController {
   @ApiOperation({ summary: 'OCSP responder (RFC 6960, GET with the base64 request in the path)' })
   @ApiProduces('application/ocsp-response')
   @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
+  @ApiErrorResponses(400)
   async ocspGet(@Param('request') request: string, @Res() res: Response): Promise<void> {
     await this.sendOcsp(Buffer.from(decodeURIComponent(request), 'base64'), res);
   }

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PooledAccountKey } from './account-key.entity';
+import { CaAdminController } from './ca-admin.controller';
+import { CaOperationsService } from './ca-operations.service';
+import { CaSettings } from './ca-settings.entity';
+import { CaSettingsService } from './ca-settings.service';
 import { CaController } from './ca.controller';
 import { CaService } from './ca.service';
 import { CertificateAuthority } from './certificate-authority.entity';
@@ -12,10 +16,17 @@ import { TlsService } from './tls.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([CertificateAuthority, IssuedCertificate, Crl, ServerCertificate, PooledAccountKey]),
+    TypeOrmModule.forFeature([
+      CertificateAuthority,
+      IssuedCertificate,
+      Crl,
+      ServerCertificate,
+      PooledAccountKey,
+      CaSettings,
+    ]),
   ],
-  controllers: [CaController],
-  providers: [CaService, TlsService, KeyPoolService],
-  exports: [CaService, TlsService, KeyPoolService],
+  controllers: [CaController, CaAdminController],
+  providers: [CaService, CaSettingsService, CaOperationsService, TlsService, KeyPoolService],
+  exports: [CaService, CaSettingsService, CaOperationsService, TlsService, KeyPoolService],
 })
 export class CaModule {}

@@ -10,12 +10,14 @@ import {
   importCertificateAuthority,
   keyId,
   ocspKeyHashes,
+  ocspNameHashes,
   respondOcsp,
 } from '@enclave/pki';
-import { DataSource, EntityManager, In, Repository } from 'typeorm';
+import { DataSource, EntityManager, In, IsNull, MoreThan, Not, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { SecretBox } from '../../common/secret-box';
 import { APP_CONFIG, AppConfig, CaAlgorithm } from '../../config/app-config';
+import { CaSettingsService, CaSettingsValues } from './ca-settings.service';
 import { CertificateAuthority } from './certificate-authority.entity';
 import { Crl } from './crl.entity';
 import { CertificateKind, IssuedCertificate } from './issued-certificate.entity';
@@ -37,6 +39,17 @@ export interface Issuer {
   signer: SignerPem;
 }
 
+/**
+ * Whoever holds account and device certificates (the accounts module): renewal and CA rotation replace a
+ * certificate through this port instead of writing the holders' tables.
+ */
+export interface CertificateHolders {
+  /** True when this is the current certificate of a live account / an unrevoked device. */
+  isCurrent(kind: 'account' | 'device', certificateId: string, m: EntityManager): Promise<boolean>;
+  /** Points the account / device at its reissued certificate (same key), in the caller's transaction. */
+  replace(kind: 'account' | 'device', previousId: string, next: IssuedCertificate, m: EntityManager): Promise<void>;
+}
+
 const CRL_REFRESH_MARGIN_MS = 60 * 60 * 1000;
 
 export const caKeyPurpose = (keyId: string) => `ca-key:${keyId}`;
@@ -51,6 +64,7 @@ export class CaService {
     @InjectRepository(IssuedCertificate) private readonly certs: Repository<IssuedCertificate>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly secrets: SecretBox,
+    private readonly settings: CaSettingsService,
   ) {}
 
   /** Creates or imports a CA without storing it: the caller stores it in its own transaction. */
@@ -103,6 +117,64 @@ export class CaService {
     return this.cas.findOne({ where: { active: true } });
   }
 
+  /**
+   * What GET /api/ca serves: the active CA first; during a rotation's overlap also the previous CA and the
+   * two cross certificates (each CA's key certified by the other).
+   */
+  async caBundlePem(): Promise<string> {
+    const active = await this.requireActive();
+    const previous = await this.previous();
+    if (!previous) return active.certificatePem;
+    const cross = await this.certs.find({
+      where: {
+        kind: 'ca',
+        revokedAt: IsNull(),
+        notAfter: MoreThan(new Date()),
+        issuerKeyId: In([active.keyId, previous.keyId]),
+        keyId: In([active.keyId, previous.keyId]),
+      },
+      order: { createdAt: 'ASC' },
+    });
+    return [active.certificatePem, previous.certificatePem, ...cross.map((c) => c.certificatePem)]
+      .map((pem) => (pem.endsWith('\n') ? pem : `${pem}\n`))
+      .join('');
+  }
+
+  /** Certificate lifetimes as owners set them (PUT /api/admin/ca/settings); issuance reads them here. */
+  lifetimes(m?: EntityManager): Promise<CaSettingsValues> {
+    return this.settings.get(m);
+  }
+
+  /** The CA replaced by the last rotation, while it is still served (not retired). */
+  previous(m: EntityManager = this.dataSource.manager): Promise<CertificateAuthority | null> {
+    return m.findOne(CertificateAuthority, {
+      where: { active: false, retiredAt: IsNull(), overlapUntil: Not(IsNull()) },
+      order: { createdAt: 'DESC' },
+    });
+  }
+
+  private holders?: CertificateHolders;
+
+  registerCertificateHolders(holders: CertificateHolders): void {
+    this.holders = holders;
+  }
+
+  requireHolders(): CertificateHolders {
+    if (!this.holders) throw new Error('no certificate holders registered (AccountsModule is not loaded)');
+    return this.holders;
+  }
+
+  /** The newest certificate in the renewal chain of `cert` (itself when it was never renewed). */
+  async latestOf(cert: IssuedCertificate): Promise<IssuedCertificate> {
+    let current = cert;
+    for (let hops = 0; current.supersededById && hops < 1000; hops++) {
+      const next = await this.certs.findOne({ where: { id: current.supersededById } });
+      if (!next) break;
+      current = next;
+    }
+    return current;
+  }
+
   async requireActive(): Promise<CertificateAuthority> {
     const ca = await this.active();
     if (!ca) throw new AppError(ErrorCode.SETUP_REQUIRED, 'The organization CA does not exist yet: finish setup first');
@@ -146,6 +218,8 @@ export class CaService {
         notAfter: cert.notAfter,
         revokedAt: null,
         revocationReason: null,
+        supersededById: null,
+        supersededAt: null,
       }),
     );
   }
@@ -177,6 +251,17 @@ export class CaService {
   /** The org CA certificate (PEM) with this key id, active or not. */
   async caCertificatePem(keyIdHex: string): Promise<string | null> {
     return (await this.cas.findOne({ where: { keyId: keyIdHex } }))?.certificatePem ?? null;
+  }
+
+  /** Revokes several certificates of one issuer and re-signs its CRL once, in the caller's transaction. */
+  async revokeMany(issuerKeyId: string, ids: string[], reason: RevocationReason, m: EntityManager): Promise<void> {
+    if (ids.length === 0) return;
+    await m.update(
+      IssuedCertificate,
+      { id: In(ids), issuerKeyId, revokedAt: IsNull() },
+      { revokedAt: new Date(), revocationReason: reason },
+    );
+    await this.signCrl(issuerKeyId, m);
   }
 
   /**
@@ -257,7 +342,8 @@ export class CaService {
       .orderBy('c.revoked_at', 'ASC')
       .getMany();
     const thisUpdate = new Date();
-    const nextUpdate = new Date(thisUpdate.getTime() + this.config.pki.crlHours * 3600_000);
+    const { crlHours } = await this.settings.get(m);
+    const nextUpdate = new Date(thisUpdate.getTime() + crlHours * 3600_000);
     const { crlDer } = await createCrl({
       issuer: issuer.signer,
       crlNumber,
@@ -283,7 +369,9 @@ export class CaService {
       requestDer,
       lookup: async (certId) => {
         const issuer = await this.issuerByOcspHash(certId.hashAlgorithm, certId.issuerKeyHash, issuers);
-        if (!issuer) return null;
+        // The CertID names its issuer by name hash AND key hash: a request whose name hash is not the
+        // issuer's (same key, another name) is not about a certificate we issued → "unauthorized".
+        if (!issuer || !this.nameHashMatches(issuer, certId.hashAlgorithm, certId.issuerNameHash)) return null;
         const cert = await this.certs.findOne({
           where: { issuerKeyId: issuer.keyId, serialNumber: certId.serialNumber },
         });
@@ -299,6 +387,11 @@ export class CaService {
         return { responder: issuer.signer, status: 'good' };
       },
     });
+  }
+
+  private nameHashMatches(issuer: Issuer, algorithm: string, nameHash: string): boolean {
+    if (algorithm !== 'sha1' && algorithm !== 'sha256') return false;
+    return ocspNameHashes(issuer.signer.certificatePem)[algorithm] === nameHash.toLowerCase();
   }
 
   /** Finds an issuer by the OCSP issuerKeyHash: the org CA, or an account certificate Enclave issued. */

@@ -1,6 +1,10 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
 
-/** The organization's CA. Exactly one row is active; its private key is sealed with the master key. */
+/**
+ * The organization's CAs. Exactly one row is active (issues new certificates). After a rotation the
+ * previous CA is still served, cross-signed, until `overlapUntil` or an explicit retirement (`retiredAt`).
+ * Private keys are sealed with the master key.
+ */
 @Entity('certificate_authorities')
 @Index('uq_certificate_authorities_active', ['active'], { unique: true, where: 'active' })
 export class CertificateAuthority {
@@ -31,6 +35,14 @@ export class CertificateAuthority {
 
   @Column({ type: 'boolean', default: true })
   active: boolean;
+
+  /** Previous CA during a rotation: when it retires automatically. */
+  @Column({ name: 'overlap_until', type: 'timestamptz', nullable: true })
+  overlapUntil: Date | null;
+
+  /** No longer served in /api/ca; its CRL and OCSP answers stay available. */
+  @Column({ name: 'retired_at', type: 'timestamptz', nullable: true })
+  retiredAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -1,10 +1,13 @@
-import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import type { Relation } from 'typeorm';
 
-export type CertificateKind = 'server' | 'account' | 'device';
+/** 'ca': a cross certificate (one organization CA's key certified by another during a rotation). */
+export type CertificateKind = 'server' | 'account' | 'device' | 'ca';
 
 /** Every certificate Enclave signs, for CRLs and OCSP. */
 @Entity('issued_certificates')
 @Index('uq_issued_certificates_issuer_serial', ['issuerKeyId', 'serialNumber'], { unique: true })
+@Index('ix_issued_certificates_kind_not_after', ['kind', 'notAfter'])
 export class IssuedCertificate {
   @PrimaryGeneratedColumn('uuid')
   id: string;
@@ -49,6 +52,17 @@ export class IssuedCertificate {
 
   @Column({ name: 'revocation_reason', type: 'varchar', length: 32, nullable: true })
   revocationReason: string | null;
+
+  /** Renewal / CA rotation: the certificate that replaced this one (same key); superseded is not revoked. */
+  @Column({ name: 'superseded_by_id', type: 'uuid', nullable: true })
+  supersededById: string | null;
+
+  @ManyToOne(() => IssuedCertificate, { onDelete: 'SET NULL' })
+  @JoinColumn({ name: 'superseded_by_id' })
+  supersededBy?: Relation<IssuedCertificate>;
+
+  @Column({ name: 'superseded_at', type: 'timestamptz', nullable: true })
+  supersededAt: Date | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

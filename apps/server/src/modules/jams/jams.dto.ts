@@ -43,6 +43,12 @@ export class JamsTokenDto {
 
   @ApiProperty({ example: 'Bearer' })
   token_type: 'Bearer';
+
+  @ApiPropertyOptional({
+    description:
+      'DEVICE login with a certificate that was renewed since: the new chain (PEM device → account → CA). Stock Jami clients ignore it',
+  })
+  certificateChain?: string;
 }
 
 export class JamsDeviceDto {

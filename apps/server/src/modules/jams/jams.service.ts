@@ -77,7 +77,7 @@ export class JamsService {
         account: live.signer,
         csrPem: dto.csr,
         forbiddenKeyIds: [ca.keyId, live.account.jamiId],
-        validityDays: this.config.pki.deviceCertDays,
+        validityDays: (await this.ca.lifetimes(m)).deviceCertDays,
         crlUrl: this.ca.crlUrl(live.account.jamiId),
         ocspUrl: this.ca.ocspUrl,
         deviceName: name,
@@ -175,8 +175,9 @@ export class JamsService {
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }
     let device: Device;
+    let renewedChain: string | undefined;
     try {
-      device = await this.deviceFromClientCertificate(peer);
+      ({ device, renewedChain } = await this.deviceFromClientCertificate(peer));
     } catch (err) {
       if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
         await this.audit.record({
@@ -191,17 +192,25 @@ export class JamsService {
       deviceId: device.deviceId,
     });
     await this.deviceRepo.touchLogin(device.id);
-    return { ...token, scope: 'DEVICE', token_type: 'Bearer' };
+    return {
+      ...token,
+      scope: 'DEVICE',
+      token_type: 'Bearer',
+      ...(renewedChain ? { certificateChain: renewedChain } : {}),
+    };
   }
 
   /**
    * The enrolled, unrevoked device whose exact certificate the client presented, within its validity period
-   * and chaining device → account → org CA (each certificate currently valid and signed by the next).
+   * and chaining device → account → org CA (each certificate currently valid and signed by the next), and its
+   * renewed chain when that certificate has been superseded by a renewal.
    * Refusals: unknown or foreign certificate 401 DEVICE_UNKNOWN, expired 401 DEVICE_CERTIFICATE_EXPIRED
    * (the client enrolls again), revoked device / account or deleted user 401 DEVICE_REVOKED, suspended user
    * 403 USER_SUSPENDED (not 401: clients wipe their identity on 401, and a suspension can be lifted).
    */
-  private async deviceFromClientCertificate(peer: X509Certificate | undefined): Promise<Device> {
+  private async deviceFromClientCertificate(
+    peer: X509Certificate | undefined,
+  ): Promise<{ device: Device; renewedChain?: string }> {
     if (!peer) {
       throw new AppError(ErrorCode.UNAUTHENTICATED, 'Present the device certificate (TLS) or Basic credentials');
     }
@@ -209,8 +218,10 @@ export class JamsService {
     const candidates = await this.ca.issuedBySerials([serial, `0${serial}`], 'device');
     const cert = candidates.find((c) => new X509Certificate(c.certificatePem).raw.equals(peer.raw));
     if (!cert) throw new AppError(ErrorCode.DEVICE_UNKNOWN, 'This certificate was not issued to an enrolled device');
-    const device = await this.deviceRepo.byCertificateId(cert.id);
-    if (!device || device.revokedAt || cert.revokedAt) {
+    // A certificate superseded by a renewal (same key) still logs its device in until it expires.
+    const current = await this.ca.latestOf(cert);
+    const device = await this.deviceRepo.byCertificateId(current.id);
+    if (!device || device.revokedAt || cert.revokedAt || current.revokedAt) {
       throw new AppError(ErrorCode.DEVICE_REVOKED, 'This device has been revoked');
     }
     const account = await this.accounts.byJamiId(cert.issuerKeyId);
@@ -219,7 +230,9 @@ export class JamsService {
     if (!user || user.status === 'deleted') throw new AppError(ErrorCode.DEVICE_REVOKED, 'The user was deleted');
     if (user.status !== 'active') throw new AppError(ErrorCode.USER_SUSPENDED, `User "${user.username}" is suspended`);
     await this.checkChain(peer, account.certificatePem, account.certificateId);
-    return device;
+    if (current.id === cert.id) return { device };
+    const ca = await this.ca.requireActive();
+    return { device, renewedChain: current.certificatePem + account.certificatePem + ca.certificatePem };
   }
 
   private async checkChain(peer: X509Certificate, accountPem: string, accountCertificateId: string): Promise<void> {

@@ -8,4 +8,6 @@ export enum QueueName {
   DirectorySync = 'directory-sync',
   /** Eager provisioning: account keys and certificates for synced users. */
   Provisioning = 'provisioning',
+  /** Certificate renewal before expiry, and retirement of the previous CA once a rotation's overlap ends. */
+  CaRenewal = 'ca-renewal',
 }

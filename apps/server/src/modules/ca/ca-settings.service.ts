@@ -1,0 +1,119 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import { AppError, ErrorCode } from '../../common/app-error';
+import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { AuditService } from '../audit/audit.service';
+import { CaSettings } from './ca-settings.entity';
+import { CertificateAuthority } from './certificate-authority.entity';
+
+const DAY_MS = 86_400_000;
+export const DEFAULT_RENEW_BEFORE_DAYS = 30;
+
+export interface CaSettingsValues {
+  accountCertDays: number;
+  deviceCertDays: number;
+  crlHours: number;
+  renewBeforeDays: number;
+}
+
+export const CA_SETTINGS_LIMITS: Record<keyof CaSettingsValues, { min: number; max: number }> = {
+  accountCertDays: { min: 1, max: 36_500 },
+  deviceCertDays: { min: 1, max: 36_500 },
+  crlHours: { min: 1, max: 8_760 },
+  renewBeforeDays: { min: 1, max: 3_650 },
+};
+
+const FIELDS = Object.keys(CA_SETTINGS_LIMITS) as (keyof CaSettingsValues)[];
+
+function valuesOf(row: CaSettings): CaSettingsValues {
+  const { accountCertDays, deviceCertDays, crlHours, renewBeforeDays } = row;
+  return { accountCertDays, deviceCertDays, crlHours, renewBeforeDays };
+}
+
+/**
+ * Certificate lifetimes in the database. ENCLAVE_ACCOUNT_CERT_DAYS, ENCLAVE_DEVICE_CERT_DAYS and
+ * ENCLAVE_CRL_HOURS only seed the row (clamped to what the active CA allows); owners change them with
+ * PUT /api/admin/ca/settings, and issuance reads them here.
+ */
+@Injectable()
+export class CaSettingsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectRepository(CaSettings) private readonly rows: Repository<CaSettings>,
+    @InjectRepository(CertificateAuthority) private readonly cas: Repository<CertificateAuthority>,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(m?: EntityManager): Promise<CaSettingsValues> {
+    const repo = m ? m.getRepository(CaSettings) : this.rows;
+    const row = await repo.findOne({ where: { id: 1 } });
+    if (row) return valuesOf(row);
+    await repo
+      .createQueryBuilder()
+      .insert()
+      .values({ id: 1, ...(await this.seed()) })
+      .orIgnore()
+      .execute();
+    return valuesOf(await repo.findOneOrFail({ where: { id: 1 } }));
+  }
+
+  /** Validates every given field (400 naming the first bad one, nothing written), then stores and audits. */
+  async update(patch: Partial<CaSettingsValues>, actor: string): Promise<CaSettingsValues> {
+    return this.rows.manager.transaction(async (m) => {
+      const before = await this.get(m);
+      await m.getRepository(CaSettings).findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } });
+      const after = { ...before };
+      for (const field of FIELDS) if (patch[field] !== undefined) after[field] = patch[field];
+      await this.validate(after, patch);
+      await m.update(CaSettings, { id: 1 }, after);
+      await this.audit.record({ actor, action: 'ca.settings_updated', target: 'ca', before: { ...before }, after }, m);
+      return after;
+    });
+  }
+
+  private async validate(next: CaSettingsValues, patch: Partial<CaSettingsValues>): Promise<void> {
+    const invalid = (field: keyof CaSettingsValues, message: string): never => {
+      throw new AppError(ErrorCode.CA_SETTINGS_INVALID, `${field}: ${message}`, { field, value: next[field] });
+    };
+    for (const field of FIELDS) {
+      const { min, max } = CA_SETTINGS_LIMITS[field];
+      const value = next[field];
+      if (!Number.isInteger(value) || value < min || value > max) {
+        invalid(field, `must be an integer between ${min} and ${max}`);
+      }
+    }
+    const ca = await this.cas.findOne({ where: { active: true } });
+    if (ca) {
+      const leftDays = Math.floor((ca.notAfter.getTime() - Date.now()) / DAY_MS);
+      for (const field of ['accountCertDays', 'deviceCertDays'] as const) {
+        if (patch[field] !== undefined && next[field] > leftDays) {
+          invalid(
+            field,
+            `${next[field]} days would outlive the CA, which expires on ${ca.notAfter.toISOString()} (${leftDays} days from now)`,
+          );
+        }
+      }
+    }
+    if (next.deviceCertDays > next.accountCertDays) {
+      invalid('deviceCertDays', `must not exceed accountCertDays (${next.accountCertDays}): devices chain through it`);
+    }
+    if (next.renewBeforeDays >= Math.min(next.accountCertDays, next.deviceCertDays)) {
+      invalid('renewBeforeDays', 'must be shorter than the account and device certificate lifetimes');
+    }
+  }
+
+  private async seed(): Promise<CaSettingsValues> {
+    const { accountCertDays, deviceCertDays, crlHours } = this.config.pki;
+    const ca = await this.cas.findOne({ where: { active: true } });
+    const leftDays = ca ? Math.max(1, Math.floor((ca.notAfter.getTime() - Date.now()) / DAY_MS)) : Infinity;
+    const account = Math.min(accountCertDays, leftDays);
+    const device = Math.min(deviceCertDays, account);
+    return {
+      accountCertDays: account,
+      deviceCertDays: device,
+      crlHours,
+      renewBeforeDays: Math.max(1, Math.min(DEFAULT_RENEW_BEFORE_DAYS, device - 1)),
+    };
+  }
+}
