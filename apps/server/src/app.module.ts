@@ -21,6 +21,7 @@ import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { RoomsModule } from './modules/rooms/rooms.module';
 import { SetupModule } from './modules/setup/setup.module';
 import { UsersModule } from './modules/users/users.module';
 
@@ -89,6 +90,7 @@ export class AppModule {
         JamsModule,
         NameserverModule,
         GroupsModule,
+        RoomsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

@@ -38,6 +38,12 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   NOT_READY = 'NOT_READY',
   INTERNAL = 'INTERNAL',
+  // rooms (conference rooms, issue 10)
+  ROOM_NOT_FOUND = 'ROOM_NOT_FOUND',
+  /** Rooms and users share one namespace (the name server resolves both). */
+  ROOM_NAME_TAKEN = 'ROOM_NAME_TAKEN',
+  /** A room-host route called by something else than a room's own device. */
+  ROOM_HOST_ONLY = 'ROOM_HOST_ONLY',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -75,6 +81,10 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.INTERNAL]: 500,
+  // rooms
+  [ErrorCode.ROOM_NOT_FOUND]: 404,
+  [ErrorCode.ROOM_NAME_TAKEN]: 409,
+  [ErrorCode.ROOM_HOST_ONLY]: 403,
 };
 
 export class AppError extends Error {

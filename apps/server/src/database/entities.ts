@@ -13,6 +13,7 @@ import { DirectoryConfig } from '../modules/directory/directory-config.entity';
 import { ProvisioningRun } from '../modules/directory/provisioning-run.entity';
 import { DirectorySyncRun } from '../modules/directory/sync-run.entity';
 import { Group, GroupMember } from '../modules/groups/group.entity';
+import { Room } from '../modules/rooms/room.entity';
 import { Device } from '../modules/users/device.entity';
 import { User } from '../modules/users/user.entity';
 
@@ -32,6 +33,7 @@ export const ENTITIES = [
   IssuedCertificate,
   PooledAccountKey,
   ProvisioningRun,
+  Room,
   ServerCertificate,
   Setting,
   SyncItem,

@@ -8,6 +8,7 @@ import { AuditService } from '../audit/audit.service';
 import { LoginRateLimiter } from '../auth/login-rate-limiter';
 import { verifyPassword } from '../auth/password-hasher';
 import { User } from '../users/user.entity';
+import { RoomsService } from '../rooms/rooms.service';
 import { BasicAuthenticator } from './basic-auth';
 import { DirectoryService } from './directory.service';
 
@@ -30,6 +31,7 @@ export class UserAuthService {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly audit: AuditService,
     private readonly directory: DirectoryService,
+    private readonly rooms: RoomsService,
   ) {
     this.limiter = new LoginRateLimiter(config.auth.loginMaxFailures, config.auth.loginWindowSeconds);
   }
@@ -41,7 +43,10 @@ export class UserAuthService {
     const local = username.length <= 64 ? await this.users.findOne({ where: { username } }) : null;
     const config = await this.directory.config();
     let user: User | null = null;
-    if (config.type === 'local' || local?.source === 'local') {
+    if (local?.kind === 'room') {
+      // rooms: a room's host enrolls with its one-time secret; a room never has a password.
+      user = await this.rooms.authenticateHost(local, password);
+    } else if (config.type === 'local' || local?.source === 'local') {
       user = (await verifyPassword(local?.passwordHash, password)) ? local : null;
     } else {
       try {

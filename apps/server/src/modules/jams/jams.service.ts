@@ -16,6 +16,7 @@ import { TokenService } from '../auth/token.service';
 import { CaService } from '../ca/ca.service';
 import { IssuedCertificate } from '../ca/issued-certificate.entity';
 import { PolicyService } from '../policy/policy.service';
+import { RoomsService } from '../rooms/rooms.service';
 import { Device } from '../users/device.entity';
 import { UserAuthService } from '../directory/user-auth.service';
 import { User } from '../users/user.entity';
@@ -47,6 +48,7 @@ export class JamsService {
     private readonly tokens: TokenService,
     private readonly policy: PolicyService,
     private readonly audit: AuditService,
+    private readonly rooms: RoomsService,
   ) {}
 
   /**
@@ -123,7 +125,7 @@ export class JamsService {
       .where('u.id = :id', { id: user.id })
       .getRawOne<{ photo: Buffer | null }>();
     return {
-      ...(await this.policy.forUser(user.id)),
+      ...(await this.daemonKeys(user)),
       ...(photo?.photo ? { userPhoto: photo.photo.toString('base64') } : {}),
       certificateChain: result.chain,
       deviceReceipt: result.receipt.receipt,
@@ -198,7 +200,12 @@ export class JamsService {
   }
 
   policyData(user: User): Promise<Record<string, string | number | boolean>> {
-    return this.policy.forUser(user.id);
+    return this.daemonKeys(user);
+  }
+
+  /** rooms: a room's devices get the room's keys (rendezvous, moderators) over the organization policy. */
+  private daemonKeys(user: User): Promise<Record<string, string | number | boolean>> {
+    return user.kind === 'room' ? this.rooms.daemonKeys(user) : this.policy.forUser(user.id);
   }
 
   async devices(user: User): Promise<JamsDeviceDto[]> {

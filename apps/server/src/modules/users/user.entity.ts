@@ -2,6 +2,8 @@ import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateCol
 
 export type UserSource = 'local' | 'ldap' | 'ad';
 export type UserStatus = 'active' | 'suspended';
+/** 'room': a conference room's managed account (rooms module); never logs in with a password. */
+export type UserKind = 'user' | 'room';
 
 @Entity('users')
 export class User {
@@ -51,6 +53,10 @@ export class User {
   /** Why the user is suspended: 'directory' (disabled or gone there), 'admin'. */
   @Column({ name: 'suspended_reason', type: 'varchar', length: 16, nullable: true })
   suspendedReason: string | null;
+
+  // rooms: a room and the people share one namespace (names, Jami IDs); listings of people filter kind = 'user'.
+  @Column({ type: 'varchar', length: 8, default: 'user' })
+  kind: UserKind;
 
   /** Set once the account certificate is issued. */
   @Column({ name: 'jami_id', type: 'char', length: 40, nullable: true, unique: true })
