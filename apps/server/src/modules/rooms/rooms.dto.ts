@@ -4,7 +4,9 @@ import {
   ArrayMaxSize,
   IsArray,
   IsBoolean,
+  IsDefined,
   IsInt,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -62,12 +64,15 @@ export class CreateRoomDto {
   displayName?: string;
 
   @ApiProperty({ type: PeopleRefDto, description: 'Default moderators' })
+  @IsDefined()
+  @IsObject()
   @ValidateNested()
   @Type(() => PeopleRefDto)
   moderators: PeopleRefDto;
 
   @ApiPropertyOptional({ type: PeopleRefDto, description: 'Only these people may call; omit for everyone' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PeopleRefDto)
   members?: PeopleRefDto;
@@ -87,12 +92,14 @@ export class UpdateRoomDto {
 
   @ApiPropertyOptional({ type: PeopleRefDto })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PeopleRefDto)
   moderators?: PeopleRefDto;
 
   @ApiPropertyOptional({ type: PeopleRefDto, nullable: true, description: 'null: everyone may call again' })
   @IsOptional()
+  @IsObject()
   @ValidateNested()
   @Type(() => PeopleRefDto)
   members?: PeopleRefDto | null;
