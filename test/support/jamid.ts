@@ -69,6 +69,8 @@ export interface JamiEnvOptions {
   dhtPort?: number;
   /** Keep the env's directory after stop() (for post-mortems); its path is JamiEnv.dir. */
   keepDir?: boolean;
+  /** Start the env's own jamid (default true); false for tests whose jamid is started by the program under test. */
+  startJamid?: boolean;
 }
 
 export interface JamsAccountOptions {
@@ -176,6 +178,56 @@ export interface JamiEnv {
   diagnostics(chars?: number): string;
   /** Stops everything it started, in reverse order, escalating to SIGKILL. Idempotent. */
   stop(): Promise<StopResult[]>;
+  /**
+   * Starts a program inside the env's network namespace (e.g. `enclave-agent host-room`, which runs its own
+   * jamid); stop() stops it first. Its output is in the returned process.
+   */
+  spawnInNamespace(
+    name: string,
+    command: string,
+    args: string[],
+    opts?: { env?: Record<string, string>; stdin?: boolean },
+  ): ManagedProcess;
+}
+
+/** A D-Bus connection to any bus (e.g. the private bus of a jamid the harness did not start). */
+export interface BusClient {
+  call(
+    target: { dest: string; path: string; iface: string },
+    method: string,
+    signature: string,
+    args: unknown[],
+  ): Promise<unknown[]>;
+  /** jamid's ConfigurationManager. */
+  config(method: string, signature: string, args: unknown[]): Promise<unknown[]>;
+  /** jamid's CallManager. */
+  calls(method: string, signature: string, args: unknown[]): Promise<unknown[]>;
+  readonly signals: BusSignal[];
+  close(): Promise<void>;
+}
+
+const CALL_MANAGER = { dest: 'cx.ring.Ring', path: '/cx/ring/Ring/CallManager', iface: 'cx.ring.Ring.CallManager' };
+
+/** Connects the python3-dbus driver to a bus address (a filesystem socket is reachable from any namespace). */
+export async function openBus(busAddress: string): Promise<BusClient> {
+  const proc = new ManagedProcess('driver', SYSTEM_PYTHON, [DRIVER_SCRIPT, busAddress], {
+    env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' },
+    stdin: true,
+    ownStdout: true,
+  });
+  const driver = new DbusDriver(proc);
+  await driver.waitReady(READY_TIMEOUT_MS);
+  const call = (t: { dest: string; path: string; iface: string }, method: string, signature: string, args: unknown[]) =>
+    driver.call({ ...t, method, signature, args });
+  return {
+    call,
+    config: (m, s, a) => call(CONFIG_MANAGER, m, s, a),
+    calls: (m, s, a) => call(CALL_MANAGER, m, s, a),
+    signals: driver.signals,
+    close: async () => {
+      await proc.stop(STOP_GRACE_MS);
+    },
+  };
 }
 
 let unavailable: string | null | undefined;
@@ -244,6 +296,8 @@ class Environment implements JamiEnv {
   private helpers: ManagedProcess[] = []; // forwarders, dhtnode, dbus-daemon, driver: in start order
   private driver: DbusDriver | undefined;
   private jamidRuns: ManagedProcess[] = [];
+  /** Programs started with spawnInNamespace. */
+  private programs: ManagedProcess[] = [];
   /** Signal index at jamid's current start. */
   private epoch = 0;
   private stopping: Promise<StopResult[]> | undefined;
@@ -353,7 +407,7 @@ class Environment implements JamiEnv {
     this.driver = new DbusDriver(driverProc);
     await this.driver.waitReady(READY_TIMEOUT_MS);
 
-    await this.startJamid();
+    if (this.opts.startJamid !== false) await this.startJamid();
     this.timings.startMs = Date.now() - started;
   }
 
@@ -632,6 +686,7 @@ class Environment implements JamiEnv {
   stop(): Promise<StopResult[]> {
     this.stopping ??= (async () => {
       const results: StopResult[] = [];
+      for (const p of [...this.programs].reverse()) results.push(await p.stop(STOP_GRACE_MS + 15_000));
       const jamid = this.jamidRuns.at(-1);
       if (jamid) results.push(await jamid.stop(STOP_GRACE_MS));
       for (const p of [...this.helpers].reverse()) results.push(await p.stop(STOP_GRACE_MS));
@@ -642,6 +697,22 @@ class Environment implements JamiEnv {
       return results;
     })();
     return this.stopping;
+  }
+
+  spawnInNamespace(
+    name: string,
+    command: string,
+    args: string[],
+    opts: { env?: Record<string, string>; stdin?: boolean } = {},
+  ): ManagedProcess {
+    const proc = this.inNamespace(name, command, args, {
+      env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', HOME: this.dirs.home, ...opts.env },
+      stdin: opts.stdin,
+    });
+    // Stopped before the helpers (the program's own jamid needs the dhtnode and the bridge to say goodbye).
+    this.helpers.splice(this.helpers.indexOf(proc), 1);
+    this.programs.push(proc);
+    return proc;
   }
 
   // ---- plumbing -------------------------------------------------------------------------------------
