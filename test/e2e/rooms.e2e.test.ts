@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DataSource } from 'typeorm';
 import { KeyPoolService } from '../../apps/server/src/modules/ca/key-pool.service';
+import { agentMain, tempStateDir } from '../support/agent';
 import { basic, deviceToken, enroll, enrollOk, makeDevice } from '../support/jami-client';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
@@ -315,4 +316,18 @@ test('a room with members: its host gets exactly the members as contacts and ref
     body: { name: 'board-room', moderators: { users: [], groups: [] } },
   });
   assert.equal(again.status, 409);
+});
+
+test('enclave-agent host-room without the Jami daemon ends with the install command and exit code 14', async () => {
+  const state = tempStateDir('room-host');
+  const missing = await agentMain(
+    ['host-room', '--server', 'https://127.0.0.1:1', '--room', 'room-101', '--secret-stdin', '--state', state],
+    { stdin: 'secret\n', env: { ENCLAVE_AGENT_JAMID: '/nonexistent/jamid' } },
+  );
+  assert.equal(missing.code, 14, missing.stderr);
+  assert.match(missing.stderr, /the Jami daemon \(\/nonexistent\/jamid, package jami-daemon\)/);
+  assert.match(missing.stderr, /apt-get install jami-daemon/);
+  const usage = await agentMain(['host-room', '--server', 'https://127.0.0.1:1']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--room NAME/);
 });
