@@ -10,6 +10,7 @@ import { AdminRolesSessionsMfa1796671385000 } from './1796671385000-AdminRolesSe
 import { AuditChain1796670981959 } from './1796670981959-AuditChain';
 import { PoliciesAndLocalGroups1796671256873 } from './1796671256873-PoliciesAndLocalGroups';
 import { CaOperations1796670958055 } from './1796670958055-CaOperations';
+import { ConferenceRooms1796670968021 } from './1796670968021-ConferenceRooms';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
@@ -20,6 +21,7 @@ export const MIGRATIONS: Function[] = [
   DirectoryIntegration1795304793054,
   GroupPolicies1795306730886,
   CaOperations1796670958055,
+  ConferenceRooms1796670968021,
   AuditChain1796670981959,
   PoliciesAndLocalGroups1796671256873,
   AdminRolesSessionsMfa1796671385000,

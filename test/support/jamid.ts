@@ -69,7 +69,19 @@ export interface JamiEnvOptions {
   dhtPort?: number;
   /** Keep the env's directory after stop() (for post-mortems); its path is JamiEnv.dir. */
   keepDir?: boolean;
+  /** Start the env's own jamid (default true); false for tests whose jamid is started by the program under test. */
+  startJamid?: boolean;
+  /**
+   * Ready the namespace for calls between daemons (reference jamid.md §11): IPv6 off (pjlib's netlink read
+   * of IPv6 addresses hangs on this kernel), a veth pair with both ends inside the namespace (ICE needs a
+   * non-loopback candidate; nothing leaves the namespace), a null ALSA device in each daemon's HOME.
+   */
+  calls?: boolean;
 }
+
+/** The address of the in-namespace veth end when JamiEnvOptions.calls is set. */
+export const CALL_ADDRESS = '10.213.0.1';
+const NULL_ALSA = 'pcm.!default { type null }\nctl.!default { type null }\n';
 
 export interface JamsAccountOptions {
   /** Default: JamiEnv.managerUri (https://127.0.0.1:<serverPort>). No trailing slash (reference §7.1). */
@@ -157,6 +169,13 @@ export interface JamiEnv {
   revokeDevice(accountId: string, password: string, deviceId: string, timeoutMs?: number): Promise<number>;
   /** Any ConfigurationManager method; resolves with its out arguments. */
   call(method: string, signature: string, args: unknown[], timeoutS?: number): Promise<unknown[]>;
+  /** Any CallManager method (placeCallWithMedia, muteParticipant, getConferenceInfos, hangUp…). */
+  calls(method: string, signature: string, args: unknown[], timeoutS?: number): Promise<unknown[]>;
+  /**
+   * Another jamid in the same namespace (its own private bus, HOME and XDG dirs, same dhtnode and server
+   * bridge), e.g. a second call participant; stop() stops it.
+   */
+  startDaemon(name: string): Promise<JamiDaemon>;
 
   /** Position in the signal log, to pass as `since`. */
   signalMark(): number;
@@ -176,6 +195,135 @@ export interface JamiEnv {
   diagnostics(chars?: number): string;
   /** Stops everything it started, in reverse order, escalating to SIGKILL. Idempotent. */
   stop(): Promise<StopResult[]>;
+  /**
+   * Starts a program inside the env's network namespace (e.g. `enclave-agent host-room`, which runs its own
+   * jamid); stop() stops it first. Its output is in the returned process.
+   */
+  spawnInNamespace(
+    name: string,
+    command: string,
+    args: string[],
+    opts?: { env?: Record<string, string>; stdin?: boolean },
+  ): ManagedProcess;
+}
+
+/** An extra jamid of an env (JamiEnv.startDaemon). */
+export interface JamiDaemon {
+  readonly name: string;
+  readonly busAddress: string;
+  readonly bus: BusClient;
+  addJamsAccount(opts: JamsAccountOptions): Promise<string>;
+  /** Polls the account's registration state: REGISTERED, an ERROR_ state, or TIMEOUT. */
+  waitForRegistration(accountId: string, timeoutMs?: number): Promise<RegistrationOutcome>;
+  /** The first recorded signal (from `since`) that matches, or undefined on timeout. */
+  waitForSignal(
+    match: (s: BusSignal) => boolean,
+    opts?: { timeoutMs?: number; since?: number },
+  ): Promise<BusSignal | undefined>;
+  logs(): string;
+}
+
+/** A D-Bus connection to any bus (e.g. the private bus of a jamid the harness did not start). */
+export interface BusClient {
+  call(
+    target: { dest: string; path: string; iface: string },
+    method: string,
+    signature: string,
+    args: unknown[],
+  ): Promise<unknown[]>;
+  /** jamid's ConfigurationManager. */
+  config(method: string, signature: string, args: unknown[]): Promise<unknown[]>;
+  /** jamid's CallManager. */
+  calls(method: string, signature: string, args: unknown[]): Promise<unknown[]>;
+  readonly signals: BusSignal[];
+  close(): Promise<void>;
+}
+
+/** Polls a recorded signal list until one (from index `since`) matches. */
+async function waitOnSignals(
+  signals: BusSignal[],
+  match: (s: BusSignal) => boolean,
+  timeoutMs: number,
+  since: number,
+): Promise<BusSignal | undefined> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const found = signals.slice(since).find(match);
+    if (found || Date.now() > end) return found;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A private session bus on a filesystem socket, with no service directories (nothing is ever activated). */
+function busConfigXml(address: string): string {
+  return `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>${address}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+`;
+}
+
+const CALL_MANAGER = { dest: 'cx.ring.Ring', path: '/cx/ring/Ring/CallManager', iface: 'cx.ring.Ring.CallManager' };
+
+/** Connects the python3-dbus driver to a bus address (a filesystem socket is reachable from any namespace). */
+export async function openBus(busAddress: string): Promise<BusClient> {
+  const proc = new ManagedProcess('driver', SYSTEM_PYTHON, [DRIVER_SCRIPT, busAddress], {
+    env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8' },
+    stdin: true,
+    ownStdout: true,
+  });
+  const driver = new DbusDriver(proc);
+  await driver.waitReady(READY_TIMEOUT_MS);
+  const call = (t: { dest: string; path: string; iface: string }, method: string, signature: string, args: unknown[]) =>
+    driver.call({ ...t, method, signature, args });
+  return {
+    call,
+    config: (m, s, a) => call(CONFIG_MANAGER, m, s, a),
+    calls: (m, s, a) => call(CALL_MANAGER, m, s, a),
+    signals: driver.signals,
+    close: async () => {
+      await proc.stop(STOP_GRACE_MS);
+    },
+  };
+}
+
+/** addAccount details of a JAMS account with every loopback-only key of reference §5.2 (extraDetails last). */
+export function jamsAccountDetails(
+  o: JamsAccountOptions,
+  managerUri: string,
+  dhtAddress: string,
+): Record<string, string> {
+  return {
+    'Account.type': 'RING',
+    'Account.alias': o.username,
+    'Account.managerUri': o.managerUri ?? managerUri,
+    'Account.managerUsername': o.username,
+    'Account.archivePassword': o.password,
+    // Loopback only (reference §5.2). Never leave Account.hostname empty: it falls back to bootstrap.jami.net.
+    'Account.hostname': dhtAddress,
+    'Account.bootstrapListUrl': '',
+    'Account.dhtProxyListUrl': '',
+    'Account.proxyEnabled': 'false',
+    'Account.proxyServer': '',
+    'Account.upnpEnabled': 'false',
+    'TURN.enable': 'false',
+    'TURN.server': '',
+    'STUN.enable': 'false',
+    'STUN.server': '',
+    'Account.peerDiscovery': 'false',
+    'Account.accountDiscovery': 'false',
+    'Account.accountPublish': 'false',
+    'Account.videoEnabled': 'false',
+    ...o.extraDetails,
+  };
 }
 
 let unavailable: string | null | undefined;
@@ -244,6 +392,10 @@ class Environment implements JamiEnv {
   private helpers: ManagedProcess[] = []; // forwarders, dhtnode, dbus-daemon, driver: in start order
   private driver: DbusDriver | undefined;
   private jamidRuns: ManagedProcess[] = [];
+  /** Programs started with spawnInNamespace. */
+  private programs: ManagedProcess[] = [];
+  /** Bus connections of the extra daemons. */
+  private buses: BusClient[] = [];
   /** Signal index at jamid's current start. */
   private epoch = 0;
   private stopping: Promise<StopResult[]> | undefined;
@@ -273,6 +425,7 @@ class Environment implements JamiEnv {
     }
     for (const d of Object.values(this.dirs)) fs.mkdirSync(d, { mode: 0o700 });
     if (this.caFile) fs.writeFileSync(this.caFile, this.opts.caPem!);
+    if (this.opts.calls) fs.writeFileSync(path.join(this.dirs.home, '.asoundrc'), NULL_ALSA);
 
     // Host side of the bridge: unix socket → host 127.0.0.1:<port>.
     for (const port of this.ports) this.bridges.push(await this.listenBridge(port));
@@ -291,7 +444,21 @@ class Environment implements JamiEnv {
         '--',
         'sh',
         '-c',
-        'ip link set lo up && hostname "$1" && echo ready && exec sleep infinity',
+        [
+          'ip link set lo up',
+          'hostname "$1"',
+          ...(this.opts.calls
+            ? [
+                'for k in all default lo; do echo 1 > /proc/sys/net/ipv6/conf/$k/disable_ipv6; done',
+                'ip link add rx0 type veth peer name rx1',
+                `ip addr add ${CALL_ADDRESS}/24 dev rx0`,
+                'ip link set rx0 up',
+                'ip link set rx1 up',
+              ]
+            : []),
+          'echo ready',
+          'exec sleep infinity',
+        ].join(' && '),
         'netns',
         this.hostname,
       ],
@@ -320,24 +487,9 @@ class Environment implements JamiEnv {
       { timeoutMs: READY_TIMEOUT_MS, watch: dht },
     );
 
-    // Private bus on a filesystem socket, with no service directories (so nothing is ever activated).
+    // Private bus on a filesystem socket.
     const busConfig = path.join(this.dir, 'bus.conf');
-    fs.writeFileSync(
-      busConfig,
-      `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>${this.busAddress}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>
-`,
-    );
+    fs.writeFileSync(busConfig, busConfigXml(this.busAddress));
     const bus = this.inNamespace('dbus', 'dbus-daemon', [
       `--config-file=${busConfig}`,
       '--nofork',
@@ -353,37 +505,14 @@ class Environment implements JamiEnv {
     this.driver = new DbusDriver(driverProc);
     await this.driver.waitReady(READY_TIMEOUT_MS);
 
-    await this.startJamid();
+    if (this.opts.startJamid !== false) await this.startJamid();
     this.timings.startMs = Date.now() - started;
   }
 
   // ---- accounts -------------------------------------------------------------------------------------
 
   async addJamsAccount(o: JamsAccountOptions): Promise<string> {
-    const details: Record<string, string> = {
-      'Account.type': 'RING',
-      'Account.alias': o.username,
-      'Account.managerUri': o.managerUri ?? this.managerUri,
-      'Account.managerUsername': o.username,
-      'Account.archivePassword': o.password,
-      // Loopback only (reference §5.2). Never leave Account.hostname empty: it falls back to bootstrap.jami.net.
-      'Account.hostname': this.dhtAddress,
-      'Account.bootstrapListUrl': '',
-      'Account.dhtProxyListUrl': '',
-      'Account.proxyEnabled': 'false',
-      'Account.proxyServer': '',
-      'Account.upnpEnabled': 'false',
-      'TURN.enable': 'false',
-      'TURN.server': '',
-      'STUN.enable': 'false',
-      'STUN.server': '',
-      'Account.peerDiscovery': 'false',
-      'Account.accountDiscovery': 'false',
-      'Account.accountPublish': 'false',
-      'Account.videoEnabled': 'false',
-      ...o.extraDetails,
-    };
-    const [id] = await this.call('addAccount', 'a{ss}', [details]);
+    const [id] = await this.call('addAccount', 'a{ss}', [jamsAccountDetails(o, this.managerUri, this.dhtAddress)]);
     if (typeof id !== 'string' || id === '') throw new Error(`addAccount returned ${JSON.stringify(id)}`);
     return id;
   }
@@ -632,6 +761,8 @@ class Environment implements JamiEnv {
   stop(): Promise<StopResult[]> {
     this.stopping ??= (async () => {
       const results: StopResult[] = [];
+      for (const b of this.buses) await b.close();
+      for (const p of [...this.programs].reverse()) results.push(await p.stop(STOP_GRACE_MS + 15_000));
       const jamid = this.jamidRuns.at(-1);
       if (jamid) results.push(await jamid.stop(STOP_GRACE_MS));
       for (const p of [...this.helpers].reverse()) results.push(await p.stop(STOP_GRACE_MS));
@@ -642,6 +773,92 @@ class Environment implements JamiEnv {
       return results;
     })();
     return this.stopping;
+  }
+
+  calls(method: string, signature: string, args: unknown[], timeoutS?: number): Promise<unknown[]> {
+    if (!this.driver) return Promise.reject(new Error('the env is not started'));
+    return this.driver.call({ ...CALL_MANAGER, method, signature, args, timeout: timeoutS });
+  }
+
+  async startDaemon(name: string): Promise<JamiDaemon> {
+    const root = path.join(this.dir, name);
+    const dirs = ['home', 'config', 'data', 'cache', 'runtime'].map((d) => path.join(root, d));
+    for (const d of dirs) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
+    const [home, config, data, cache, runtime] = dirs;
+    if (this.opts.calls) fs.writeFileSync(path.join(home, '.asoundrc'), NULL_ALSA);
+    const busPath = path.join(root, 'bus');
+    const busConfig = path.join(root, 'bus.conf');
+    fs.writeFileSync(busConfig, busConfigXml(`unix:path=${busPath}`));
+    const bus = this.spawnInNamespace(`${name}-dbus`, 'dbus-daemon', [
+      `--config-file=${busConfig}`,
+      '--nofork',
+      '--nopidfile',
+      '--print-address',
+    ]);
+    await bus.waitForOutput(/unix:path=/, READY_TIMEOUT_MS);
+    const client = await openBus(`unix:path=${busPath}`);
+    this.buses.push(client);
+    const env: Record<string, string> = {
+      HOME: home,
+      XDG_CONFIG_HOME: config,
+      XDG_DATA_HOME: data,
+      XDG_CACHE_HOME: cache,
+      XDG_RUNTIME_DIR: runtime,
+      DBUS_SESSION_BUS_ADDRESS: `unix:path=${busPath}`,
+    };
+    if (this.caFile) env.CA_ROOT_FILE = this.caFile;
+    const jamid = this.spawnInNamespace(name, JAMID, ['-c', '-d', '-p'], { env });
+    const ownerOf = async () =>
+      (
+        await client.call(
+          { dest: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', iface: 'org.freedesktop.DBus' },
+          'NameHasOwner',
+          's',
+          ['cx.ring.Ring'],
+        )
+      )[0] === true;
+    await pollUntil(`${name}'s jamid to own cx.ring.Ring`, ownerOf, { timeoutMs: READY_TIMEOUT_MS, watch: jamid });
+    const managerUri = this.managerUri;
+    const dhtAddress = this.dhtAddress;
+    return {
+      name,
+      busAddress: `unix:path=${busPath}`,
+      bus: client,
+      async addJamsAccount(o) {
+        const [id] = await client.config('addAccount', 'a{ss}', [jamsAccountDetails(o, managerUri, dhtAddress)]);
+        return id as string;
+      },
+      async waitForRegistration(accountId, timeoutMs = 30_000) {
+        const end = Date.now() + timeoutMs;
+        for (;;) {
+          const [list] = (await client.config('getAccountList', '', [])) as [string[]];
+          if (!list.includes(accountId)) return 'ERROR_GENERIC';
+          const [v] = (await client.config('getVolatileAccountDetails', 's', [accountId])) as [Record<string, string>];
+          const state = v['Account.registrationStatus'];
+          if (TERMINAL(state)) return state as RegistrationOutcome;
+          if (Date.now() > end) return 'TIMEOUT';
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
+      waitForSignal: (match, o = {}) => waitOnSignals(client.signals, match, o.timeoutMs ?? 30_000, o.since ?? 0),
+      logs: () => jamid.output(),
+    };
+  }
+
+  spawnInNamespace(
+    name: string,
+    command: string,
+    args: string[],
+    opts: { env?: Record<string, string>; stdin?: boolean } = {},
+  ): ManagedProcess {
+    const proc = this.inNamespace(name, command, args, {
+      env: { PATH: SYSTEM_PATH, LANG: 'C.UTF-8', HOME: this.dirs.home, ...opts.env },
+      stdin: opts.stdin,
+    });
+    // Stopped before the helpers (the program's own jamid needs the dhtnode and the bridge to say goodbye).
+    this.helpers.splice(this.helpers.indexOf(proc), 1);
+    this.programs.push(proc);
+    return proc;
   }
 
   // ---- plumbing -------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ export enum ExitCode {
   IDENTITY_INVALID = 12,
   /** The DHT proxy (policy Account.proxyServer, or --dht-proxy) cannot be reached or is not a proxy. */
   DHT_PROXY_UNREACHABLE = 13,
+  /** host-room: the Jami daemon (Debian package jami-daemon) or its D-Bus tools are not installed. */
+  JAMI_DAEMON_MISSING = 14,
 }
 
 export class AgentError extends Error {

@@ -32,6 +32,11 @@ export interface Options {
   'connect-timeout'?: string;
   'crl-max-age'?: string;
   'log-level'?: string;
+  // host-room
+  room?: string;
+  'secret-stdin'?: boolean;
+  state?: string;
+  'poll-interval'?: string;
   help?: boolean;
   version?: boolean;
 }

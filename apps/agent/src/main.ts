@@ -4,6 +4,7 @@ import { AgentError, ExitCode, toAgentError } from './agent.errors';
 import { backupCommand, restoreCommand } from './commands/backup';
 import { devicesCommand } from './commands/devices';
 import { enrollCommand } from './commands/enroll';
+import { hostRoomCommand } from './commands/host-room';
 import { lookupCommand } from './commands/lookup';
 import { runCommand } from './commands/run';
 import { sendCommand } from './commands/send';
@@ -26,6 +27,8 @@ Usage:
   enclave-agent send NAME MESSAGE [--json] [--connect-timeout S]
   enclave-agent backup FILE [--force]
   enclave-agent restore FILE [--force]
+  enclave-agent host-room --server URL --room NAME [--secret-stdin] [--state DIR] [--ca FILE]
+                          [--bootstrap HOST:PORT] [--poll-interval S] [--log-level LEVEL]
 
 Options:
   --state-dir DIR        private state directory (default $ENCLAVE_AGENT_STATE_DIR,
@@ -43,12 +46,15 @@ Options:
   --connect-timeout S    how long a peer connection may take (default 15)
   --crl-max-age S        refetch a cached CRL older than this (default 60)
   --json                 machine-readable output
+  --room NAME            host-room: the conference room to host (runs the Jami daemon headless)
+  --secret-stdin         host-room: the room's one-time host secret on standard input (first start)
+  --state DIR            host-room: the daemon's private state (default <state-dir>/rooms/NAME)
   -h, --help             this help;  --version  the version
 
 Exit codes: 0 ok, 1 unexpected failure, 2 usage, 3 server unreachable, 4 credentials rejected,
 5 device revoked, 6 clock skew, 7 not enrolled / already enrolled / state unusable, 8 not found,
 9 passphrase missing or wrong, 10 server error, 11 server certificate not trusted,
-12 stored identity invalid, 13 DHT proxy unreachable.
+12 stored identity invalid, 13 DHT proxy unreachable, 14 Jami daemon not installed (host-room).
 `;
 
 const COMMANDS: Record<string, (ctx: Context) => Promise<ExitCode>> = {
@@ -60,6 +66,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<ExitCode>> = {
   send: sendCommand,
   backup: backupCommand,
   restore: restoreCommand,
+  'host-room': hostRoomCommand,
 };
 
 function parse(argv: string[]): { command?: string; options: Options; args: string[] } {
@@ -87,6 +94,10 @@ function parse(argv: string[]): { command?: string; options: Options; args: stri
       'connect-timeout': { type: 'string' },
       'crl-max-age': { type: 'string' },
       'log-level': { type: 'string' },
+      room: { type: 'string' },
+      'secret-stdin': { type: 'boolean' },
+      state: { type: 'string' },
+      'poll-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean' },
     },

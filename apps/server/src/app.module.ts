@@ -24,6 +24,7 @@ import { JamsModule } from './modules/jams/jams.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
 import { PolicyModule } from './modules/policy/policy.module';
 import { QueueModule } from './modules/queue/queue.module';
+import { RoomsModule } from './modules/rooms/rooms.module';
 import { SetupModule } from './modules/setup/setup.module';
 import { UsersModule } from './modules/users/users.module';
 
@@ -96,6 +97,7 @@ export class AppModule implements NestModule {
         NameserverModule,
         GroupsModule,
         PolicyModule,
+        RoomsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

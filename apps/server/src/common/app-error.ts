@@ -87,6 +87,12 @@ export enum ErrorCode {
   CA_ROTATION_IN_PROGRESS = 'CA_ROTATION_IN_PROGRESS',
   CA_NO_PREVIOUS = 'CA_NO_PREVIOUS',
   CA_ROTATION_INVALID = 'CA_ROTATION_INVALID',
+  // rooms (conference rooms, issue 10)
+  ROOM_NOT_FOUND = 'ROOM_NOT_FOUND',
+  /** Rooms and users share one namespace (the name server resolves both). */
+  ROOM_NAME_TAKEN = 'ROOM_NAME_TAKEN',
+  /** A room-host route called by something else than a room's own device. */
+  ROOM_HOST_ONLY = 'ROOM_HOST_ONLY',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -165,6 +171,10 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.CA_ROTATION_IN_PROGRESS]: 409,
   [ErrorCode.CA_NO_PREVIOUS]: 409,
   [ErrorCode.CA_ROTATION_INVALID]: 400,
+  // rooms
+  [ErrorCode.ROOM_NOT_FOUND]: 404,
+  [ErrorCode.ROOM_NAME_TAKEN]: 409,
+  [ErrorCode.ROOM_HOST_ONLY]: 403,
 };
 
 export class AppError extends Error {

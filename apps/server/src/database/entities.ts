@@ -16,6 +16,7 @@ import { ProvisioningRun } from '../modules/directory/provisioning-run.entity';
 import { DirectorySyncRun } from '../modules/directory/sync-run.entity';
 import { Group, GroupMember } from '../modules/groups/group.entity';
 import { Policy, PolicyLogo, PolicyVersion, UserPolicy } from '../modules/policy/policy.entity';
+import { Room } from '../modules/rooms/room.entity';
 import { Device } from '../modules/users/device.entity';
 import { User } from '../modules/users/user.entity';
 
@@ -39,6 +40,7 @@ export const ENTITIES = [
   PolicyVersion,
   PooledAccountKey,
   ProvisioningRun,
+  Room,
   ServerCertificate,
   Setting,
   SyncItem,

@@ -9,6 +9,7 @@ import { ProvisioningService } from './provisioning.service';
 import { UserAuthService } from './user-auth.service';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { GroupsModule } from '../groups/groups.module';
+import { RoomsModule } from '../rooms/rooms.module';
 import { UsersModule } from '../users/users.module';
 import { DirectoryConfig } from './directory-config.entity';
 import { DirectorySyncRun } from './sync-run.entity';
@@ -20,6 +21,7 @@ import { DirectorySyncRun } from './sync-run.entity';
     CaModule,
     UsersModule,
     GroupsModule,
+    RoomsModule,
   ],
   controllers: [DirectoryController],
   providers: [DirectoryService, DirectorySyncService, ProvisioningService, DirectoryScheduler, UserAuthService],

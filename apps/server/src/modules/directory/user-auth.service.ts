@@ -7,6 +7,7 @@ import { LoginRateLimiter } from '../auth/login-rate-limiter';
 import { verifyPassword } from '../auth/password-hasher';
 import { User } from '../users/user.entity';
 import { UsersRepository } from '../users/users.repository';
+import { RoomsService } from '../rooms/rooms.service';
 import { BasicAuthenticator } from './basic-auth';
 import { DirectoryService } from './directory.service';
 
@@ -29,6 +30,7 @@ export class UserAuthService {
     private readonly users: UsersRepository,
     private readonly audit: AuditService,
     private readonly directory: DirectoryService,
+    private readonly rooms: RoomsService,
   ) {
     this.limiter = new LoginRateLimiter(config.auth.loginMaxFailures, config.auth.loginWindowSeconds);
   }
@@ -40,7 +42,10 @@ export class UserAuthService {
     const local = await this.users.byUsername(username);
     const config = await this.directory.config();
     let user: User | null = null;
-    if (config.type === 'local' || local?.source === 'local') {
+    if (local?.kind === 'room') {
+      // rooms: a room's host enrolls with its one-time secret; a room never has a password.
+      user = await this.rooms.authenticateHost(local, password);
+    } else if (config.type === 'local' || local?.source === 'local') {
       user = (await verifyPassword(local?.passwordHash, password)) ? local : null;
     } else {
       try {

@@ -14,6 +14,7 @@ import {
   RevokeResultDto,
 } from './jams.dto';
 import { EnrollmentAnswer, JamsService } from './jams.service';
+import { RoomsService } from '../rooms/rooms.service';
 import { SyncService } from './sync.service';
 import { BasicCredentials, BasicUser, ClientAddress, ClientCertificate, UserBasicGuard } from './user-basic.guard';
 
@@ -26,6 +27,7 @@ export class JamsController {
   constructor(
     private readonly jams: JamsService,
     private readonly sync: SyncService,
+    private readonly rooms: RoomsService,
   ) {}
 
   @Post('auth/device')
@@ -84,6 +86,8 @@ export class JamsController {
   @ApiBody(syncBody)
   @ApiOperation({ summary: 'Merge the device’s contacts; answers the merged list' })
   contacts(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
+    // rooms: a room's contacts are exactly its members (none when everyone may call).
+    if (p.user.kind === 'room') return this.rooms.contacts(p.user);
     return this.sync.merge(p.user.id, 'contact', body);
   }
 

@@ -4,6 +4,7 @@ import { AccountsModule } from '../accounts/accounts.module';
 import { CaModule } from '../ca/ca.module';
 import { PolicyModule } from '../policy/policy.module';
 import { DirectoryModule } from '../directory/directory.module';
+import { RoomsModule } from '../rooms/rooms.module';
 import { UsersModule } from '../users/users.module';
 import { JamsAuthGuard } from './jams-auth.guard';
 import { JamsController } from './jams.controller';
@@ -13,7 +14,7 @@ import { SyncService } from './sync.service';
 import { UserBasicGuard } from './user-basic.guard';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule],
+  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule, RoomsModule],
   controllers: [JamsController],
   providers: [JamsService, SyncService, JamsAuthGuard, UserBasicGuard],
 })

@@ -13,6 +13,7 @@ import { TokenService } from '../auth/token.service';
 import { CaService } from '../ca/ca.service';
 import { KeyPoolService } from '../ca/key-pool.service';
 import { PolicyService } from '../policy/policy.service';
+import { RoomsService } from '../rooms/rooms.service';
 import { Device } from '../users/device.entity';
 import { DevicesRepository } from '../users/devices.repository';
 import { User } from '../users/user.entity';
@@ -50,6 +51,7 @@ export class JamsService {
     private readonly tokens: TokenService,
     private readonly policy: PolicyService,
     private readonly audit: AuditService,
+    private readonly rooms: RoomsService,
   ) {}
 
   /**
@@ -115,7 +117,7 @@ export class JamsService {
 
     const photo = await this.users.photo(user.id);
     return {
-      ...(await this.policy.forUser(user.id)),
+      ...(await this.daemonKeys(user)),
       ...(photo ? { userPhoto: photo.toString('base64') } : {}),
       certificateChain: result.chain,
       deviceReceipt: result.receipt.receipt,
@@ -266,7 +268,12 @@ export class JamsService {
   }
 
   policyData(user: User): Promise<Record<string, string | number | boolean>> {
-    return this.policy.forUser(user.id);
+    return this.daemonKeys(user);
+  }
+
+  /** rooms: a room's devices get the room's keys (rendezvous, moderators) over the organization policy. */
+  private daemonKeys(user: User): Promise<Record<string, string | number | boolean>> {
+    return user.kind === 'room' ? this.rooms.daemonKeys(user) : this.policy.forUser(user.id);
   }
 
   async devices(user: User): Promise<JamsDeviceDto[]> {

@@ -13,6 +13,8 @@ export const RELEASED_NAME_PREFIX = '~';
  */
 export const USER_SEARCH_EXPRESSION =
   "lower(username || ' ' || coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' || coalesce(email, ''))";
+/** 'room': a conference room's managed account (rooms module); never logs in with a password. */
+export type UserKind = 'user' | 'room';
 
 @Entity('users')
 @Index('ix_users_search_trgm', { synchronize: false })
@@ -71,6 +73,9 @@ export class User {
   /** When an admin deleted the user (status `deleted`). */
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true })
   deletedAt: Date | null;
+  // rooms: a room and the people share one namespace (names, Jami IDs); listings of people filter kind = 'user'.
+  @Column({ type: 'varchar', length: 8, default: 'user' })
+  kind: UserKind;
 
   /** Set once the account certificate is issued. */
   @Column({ name: 'jami_id', type: 'char', length: 40, nullable: true, unique: true })

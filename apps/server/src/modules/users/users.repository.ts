@@ -113,7 +113,7 @@ export class UsersRepository {
    * caller knows whether another page follows.
    */
   page(q: UserPageQuery): Promise<User[]> {
-    const qb = this.users.createQueryBuilder('u').where("u.status <> 'deleted'");
+    const qb = this.users.createQueryBuilder('u').where("u.status <> 'deleted' AND u.kind = 'user'");
     if (q.status) qb.andWhere('u.status = :status', { status: q.status });
     if (q.source) qb.andWhere('u.source = :source', { source: q.source });
     if (q.groupId) {
