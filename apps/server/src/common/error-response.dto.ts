@@ -32,7 +32,9 @@ export function ApiErrors(...codes: ErrorCode[]) {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const c of codes) byStatus.set(ERROR_STATUS[c], [...(byStatus.get(ERROR_STATUS[c]) ?? []), c]);
   return applyDecorators(
-    ...[...byStatus].map(([status, list]) => ApiResponse({ status, description: list.join(', '), type: ErrorResponseDto })),
+    ...[...byStatus].map(([status, list]) =>
+      ApiResponse({ status, description: list.join(', '), type: ErrorResponseDto }),
+    ),
     ApiDefaultResponse({ type: ErrorResponseDto, description: 'Any other error' }),
   );
 }

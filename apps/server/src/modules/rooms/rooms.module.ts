@@ -8,6 +8,7 @@ import { JamsAuthGuard } from '../jams/jams-auth.guard';
 import { PolicyModule } from '../policy/policy.module';
 import { Device } from '../users/device.entity';
 import { User } from '../users/user.entity';
+import { UsersModule } from '../users/users.module';
 import { Room } from './room.entity';
 import { RoomHostController, RoomsController } from './rooms.controller';
 import { RoomsService } from './rooms.service';
@@ -19,6 +20,7 @@ import { RoomsService } from './rooms.service';
     CaModule,
     GroupsModule,
     PolicyModule,
+    UsersModule,
   ],
   controllers: [RoomsController, RoomHostController],
   providers: [RoomsService, JamsAuthGuard],
