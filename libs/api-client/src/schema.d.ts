@@ -513,7 +513,7 @@ export interface paths {
         /** Setup state; 404 once the server is set up */
         get: operations["Setup_state"];
         put?: never;
-        /** First setup: the first admin, the organization CA (generated or imported) */
+        /** First setup with the one-time setup code: the first admin (owner), the organization CA (generated or imported) */
         post: operations["Setup_complete"];
         delete?: never;
         options?: never;
@@ -2677,6 +2677,15 @@ export interface operations {
                     "application/json": components["schemas"]["ServerInfoDto"];
                 };
             };
+            /** @description TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Setup_state: {
@@ -2696,12 +2705,23 @@ export interface operations {
                     "application/json": components["schemas"]["SetupStateDto"];
                 };
             };
+            /** @description TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description ALREADY_SET_UP */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -2718,7 +2738,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A token for the new admin */
+            /** @description A session for the new admin (an owner) */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -2727,12 +2747,32 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_INVALID, USERNAME_INVALID, PASSWORD_TOO_SHORT, CA_INVALID, TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description ALREADY_SET_UP */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
