@@ -136,6 +136,27 @@ test('the last active owner cannot be demoted, disabled or deleted (409 LAST_OWN
   await server.request('DELETE', '/api/admin/admins/olivia', { token: owner });
 });
 
+test('two owners demoting each other at the same time: one wins, the other is refused (LAST_OWNER, or no longer an owner)', async () => {
+  const second = await createAdmin('oscar', 'owner');
+  const [a, b] = await Promise.all([
+    server.request('PATCH', '/api/admin/admins/oscar', { token: owner, body: { role: 'admin' } }),
+    server.request('PATCH', '/api/admin/admins/admin', { token: second, body: { role: 'admin' } }),
+  ]);
+  const statuses = [a.status, b.status].sort();
+  assert.ok(
+    (statuses[0] === 200 && statuses[1] === 409) || (statuses[0] === 200 && statuses[1] === 403),
+    `${a.status} ${a.text()} / ${b.status} ${b.text()}`,
+  );
+  const [{ n }] = await db().query("SELECT count(*)::int AS n FROM admins WHERE role = 'owner' AND NOT disabled");
+  assert.equal(n, 1, 'exactly one active owner is left');
+  // Put the setup admin back as the only owner for the following tests.
+  const admins = await db().query("SELECT username, role FROM admins WHERE username IN ('admin', 'oscar')");
+  if (admins.find((x: { username: string; role: string }) => x.username === 'admin').role !== 'owner') {
+    await db().query("UPDATE admins SET role = 'owner' WHERE username = 'admin'");
+  }
+  await db().query("DELETE FROM admins WHERE username = 'oscar'");
+});
+
 test('disabling an admin ends its sessions and tokens and refuses its logins', async () => {
   const dave = await createAdmin('dave', 'admin');
   const tok = await server.request('POST', '/api/admin/tokens', {

@@ -1,7 +1,8 @@
 import { clientAddress } from '../../common/client-address';
 import { Body, Controller, Get, Post, Req } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiErrors } from '../auth/api-errors';
 import { TokenResponseDto } from '../auth/auth.dto';
 import { ServerInfoDto, SetupDto, SetupStateDto } from './setup.dto';
 import { SetupService } from './setup.service';
@@ -16,6 +17,7 @@ export class SetupController {
   @Get('info')
   @ApiOperation({ summary: 'Public server information: whether setup is needed, organization name' })
   @ApiOkResponse({ type: ServerInfoDto })
+  @ApiErrors([400, 'TOKEN_IN_QUERY'])
   async info(): Promise<ServerInfoDto> {
     return {
       setupRequired: !(await this.setup.isSetUp()),
@@ -27,16 +29,23 @@ export class SetupController {
   @Get('setup')
   @ApiOperation({ summary: 'Setup state; 404 once the server is set up' })
   @ApiOkResponse({ type: SetupStateDto })
-  @ApiNotFoundResponse({ description: 'ALREADY_SET_UP' })
+  @ApiErrors([400, 'TOKEN_IN_QUERY'], [404, 'ALREADY_SET_UP'])
   async state(): Promise<SetupStateDto> {
     await this.setup.assertSetupOpen();
     return { setupRequired: true };
   }
 
   @Post('setup')
-  @ApiOperation({ summary: 'First setup: the first admin, the organization CA (generated or imported)' })
-  @ApiCreatedResponse({ type: TokenResponseDto, description: 'A token for the new admin' })
-  @ApiNotFoundResponse({ description: 'ALREADY_SET_UP' })
+  @ApiOperation({
+    summary:
+      'First setup with the one-time setup code: the first admin (owner), the organization CA (generated or imported)',
+  })
+  @ApiCreatedResponse({ type: TokenResponseDto, description: 'A session for the new admin (an owner)' })
+  @ApiErrors(
+    [400, 'VALIDATION_FAILED, BODY_INVALID, USERNAME_INVALID, PASSWORD_TOO_SHORT, CA_INVALID, TOKEN_IN_QUERY'],
+    [403, 'SETUP_CODE_INVALID (setupCode missing or wrong)'],
+    [404, 'ALREADY_SET_UP'],
+  )
   complete(@Body() body: SetupDto, @Req() req: Request): Promise<TokenResponseDto> {
     return this.setup.completeWithCode(body, `setup:${clientAddress(req)}`);
   }
