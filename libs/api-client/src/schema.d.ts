@@ -4,6 +4,57 @@
  */
 
 export interface paths {
+    "/api/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit events, newest first, filtered; cursor pagination */
+        get: operations["Audit_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every matching audit event, newest first, streamed as a CSV or JSON attachment */
+        get: operations["Audit_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Recompute the audit log's hash chain; names the first row that does not verify */
+        get: operations["Audit_verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/login": {
         parameters: {
             query?: never;
@@ -994,6 +1045,60 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AuditEventResponseDto: {
+            /**
+             * @description Increasing with time; the chain order
+             * @example 42
+             */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            /** @example admin:alice */
+            actor: string;
+            /** @example user.created */
+            action: string;
+            /** @example jdoe */
+            target: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
+            /** @description State before the change */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** @description State after the change */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            /** @description x-request-id of the request; null for jobs */
+            requestId: string | null;
+            /** @description Source address of the request; null for jobs */
+            address: string | null;
+            /** @description The previous row's hash (64 zeros for the first row) */
+            prevHash: string;
+            /** @description SHA-256 (hex) of this row and prevHash */
+            hash: string;
+        };
+        AuditPageResponseDto: {
+            items: components["schemas"]["AuditEventResponseDto"][];
+            /** @description Pass as cursor for the next page; null at the end */
+            nextCursor: string | null;
+        };
+        AuditVerificationResponseDto: {
+            /** @description Whether the whole chain verifies */
+            ok: boolean;
+            /** @description Rows checked (up to and including the first broken one) */
+            checked: number;
+            /**
+             * @description The first row that does not verify (when ok is false)
+             * @example 42
+             */
+            firstBrokenId?: string;
+            /** @description The last row (when ok): record it elsewhere to detect a rewritten tail */
+            lastId?: string;
+            /** @description The last row's hash (when ok) */
+            lastHash?: string;
+        };
         AdminLoginDto: {
             /** @example admin */
             username: string;
@@ -1674,6 +1779,147 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    Audit_list: {
+        parameters: {
+            query?: {
+                /** @description Exact actor, e.g. 'admin:alice', 'system:directory-sync' */
+                actor?: string;
+                /** @description Exact action, e.g. 'user.created' */
+                action?: string;
+                /** @description Exact target, e.g. a username */
+                target?: string;
+                /** @description Events at or after this ISO 8601 date-time */
+                from?: string;
+                /** @description Events before this ISO 8601 date-time */
+                to?: string;
+                /** @description The nextCursor of the previous page (opaque) */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPageResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid admin token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Audit_export: {
+        parameters: {
+            query?: {
+                /** @description Exact actor, e.g. 'admin:alice', 'system:directory-sync' */
+                actor?: string;
+                /** @description Exact action, e.g. 'user.created' */
+                action?: string;
+                /** @description Exact target, e.g. a username */
+                target?: string;
+                /** @description Events at or after this ISO 8601 date-time */
+                from?: string;
+                /** @description Events before this ISO 8601 date-time */
+                to?: string;
+                format?: "csv" | "json";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A JSON array of audit events (format=json), or a CSV with a header row (format=csv) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventResponseDto"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED: no valid admin token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Audit_verify: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerificationResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED: no valid admin token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     Auth_login: {
         parameters: {
             query?: never;

@@ -1,9 +1,20 @@
-import { Controller, Get, Query, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses } from '../../common/error-response.dto';
+import { applyDecorators, Controller, Get, Query, StreamableFile, UseGuards } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { AdminGuard } from '../auth/admin.guard';
 import { AdminRole, Roles } from '../auth/roles';
 import {
+  AuditEventResponseDto,
   AuditPageResponseDto,
   AuditVerificationResponseDto,
   ExportAuditQueryDto,
@@ -13,6 +24,17 @@ import { exportStream } from './audit-export';
 import { AuditService, filterOf, toAuditEventDto } from './audit.service';
 
 const AUDIT_READERS = [AdminRole.OWNER, AdminRole.ADMIN, AdminRole.AUDITOR];
+
+/** The errors every audit route answers (the error body is the global ErrorResponseDto). */
+const AuthErrors = () =>
+  applyDecorators(
+    ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid admin token' }),
+    ApiForbiddenResponse({ description: 'FORBIDDEN: the role is not owner, admin or auditor' }),
+  );
+const FilterErrors = () =>
+  ApiBadRequestResponse({
+    description: 'VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message',
+  });
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -25,7 +47,8 @@ export class AuditController {
   @Roles(...AUDIT_READERS)
   @ApiOperation({ summary: 'Audit events, newest first, filtered; cursor pagination' })
   @ApiOkResponse({ type: AuditPageResponseDto })
-  @ApiErrorResponses(400, 401, 403)
+  @FilterErrors()
+  @AuthErrors()
   async list(@Query() query: ListAuditQueryDto): Promise<AuditPageResponseDto> {
     const page = await this.audit.list(filterOf(query), query.limit ?? 50, query.cursor);
     return { items: page.items.map(toAuditEventDto), nextCursor: page.nextCursor };
@@ -35,8 +58,16 @@ export class AuditController {
   @Roles(...AUDIT_READERS)
   @ApiOperation({ summary: 'Every matching audit event, newest first, streamed as a CSV or JSON attachment' })
   @ApiProduces('application/json', 'text/csv')
-  @ApiOkResponse({ description: 'A JSON array of audit events, or a CSV with a header row' })
-  @ApiErrorResponses(400, 401, 403)
+  @ApiExtraModels(AuditEventResponseDto)
+  @ApiOkResponse({
+    description: 'A JSON array of audit events (format=json), or a CSV with a header row (format=csv)',
+    content: {
+      'application/json': { schema: { type: 'array', items: { $ref: getSchemaPath(AuditEventResponseDto) } } },
+      'text/csv': { schema: { type: 'string' } },
+    },
+  })
+  @FilterErrors()
+  @AuthErrors()
   export(@Query() query: ExportAuditQueryDto): StreamableFile {
     const filter = filterOf(query);
     this.audit.checkFilter(filter);
@@ -52,7 +83,7 @@ export class AuditController {
   @Roles(...AUDIT_READERS)
   @ApiOperation({ summary: "Recompute the audit log's hash chain; names the first row that does not verify" })
   @ApiOkResponse({ type: AuditVerificationResponseDto })
-  @ApiErrorResponses(401, 403)
+  @AuthErrors()
   verify(): Promise<AuditVerificationResponseDto> {
     return this.audit.verify();
   }

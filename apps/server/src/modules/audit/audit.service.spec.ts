@@ -17,6 +17,8 @@ let db: TestDatabase;
 let ds: DataSource;
 let audit: AuditService;
 
+// The machine's PostgreSQL is shared: a few connections per pool still race two pools against each other.
+const SMALL_POOL = { max: 4, connectionTimeoutMillis: 10_000 };
 const chainIndex = MIGRATIONS.findIndex((m) => m.name === 'AuditChain1796670981959');
 
 before(async () => {
@@ -38,7 +40,7 @@ before(async () => {
      FROM generate_series(1, 9) AS n`,
   );
   await early.destroy();
-  ds = new DataSource(dataSourceOptions(db.url));
+  ds = new DataSource(dataSourceOptions(db.url, { extra: SMALL_POOL }));
   await ds.initialize();
   await ds.runMigrations({ transaction: 'each' });
   audit = new AuditService(ds.getRepository(AuditEvent));
@@ -126,7 +128,7 @@ test('record refuses a REPEATABLE READ transaction, whose snapshot could fork th
 });
 
 test('concurrent transactions from two connection pools (two processes) append one chain without forks', async () => {
-  const other = new DataSource(dataSourceOptions(db.url));
+  const other = new DataSource(dataSourceOptions(db.url, { extra: SMALL_POOL }));
   await other.initialize();
   try {
     const second = new AuditService(other.getRepository(AuditEvent));

@@ -146,7 +146,9 @@ export class AuditService {
    *
    * The append holds the chain's advisory lock until that transaction ends, so concurrent transactions
    * (in this or another process) append one after the other: each reads the row committed last and
-   * chains to it. Record the event at the end of the transaction to hold the lock briefly.
+   * chains to it. Record the event at the end of the transaction to hold the lock briefly, and inside a
+   * transaction always pass its manager: a second, manager-less record would wait for the lock that the
+   * caller's own transaction holds.
    */
   async record(entry: AuditEntry, manager?: EntityManager): Promise<void> {
     const m = manager ?? this.events.manager;
