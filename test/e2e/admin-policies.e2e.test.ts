@@ -486,6 +486,10 @@ describe('typed moderators resolved to Jami IDs in a real enrollment answer', ()
     const next = await ok<Record<string, unknown>>(server.request('GET', '/api/auth/policyData', { token: tokenB }));
     assert.equal(next['Account.defaultModerators'], [jamiA, jamiC, jamiD].sort().join('/'));
 
+    // A group named as moderators cannot be deleted until the policy stops naming it.
+    const inUse = await refused(api('DELETE', `/api/admin/groups/${g.id}`), 409, 'GROUP_IN_USE');
+    assert.match(inUse.message, /"Moderation"/);
+
     // Removed from the group: gone from the next policyData.
     await ok(api('PUT', `/api/admin/groups/${g.id}/members`, { remove: ['modc'] }));
     const last = await ok<Record<string, unknown>>(server.request('GET', '/api/auth/policyData', { token: tokenB }));

@@ -89,7 +89,13 @@ export class GroupsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a local group' })
   @ApiNoContentResponse()
-  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.GROUP_NOT_FOUND, ErrorCode.GROUP_READ_ONLY, ...AUTH)
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.GROUP_NOT_FOUND,
+    ErrorCode.GROUP_READ_ONLY,
+    ErrorCode.GROUP_IN_USE,
+    ...AUTH,
+  )
   async delete(@Param('id', uuidParam()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.groups.delete(id, `admin:${admin.username}`);
   }
