@@ -238,6 +238,15 @@ describe('policies', () => {
       ],
     );
 
+    const [audited] = await server.app
+      .get(DataSource)
+      .query("SELECT before, after FROM audit_events WHERE action = 'policy.updated' AND target = 'Sales team'");
+    assert.deepEqual(
+      [audited.before.version, audited.before.name, audited.after.version, audited.after.settings],
+      [1, 'Sales', 2, { 'TURN.server': 'turn2.example.org:5349', 'Account.autoAnswer': true }],
+      'audited with before and after',
+    );
+
     const g = await createGroup('sales');
     const assigned = await ok<Group>(api('PUT', `/api/admin/groups/${g.id}`, { policyId: p.id, priority: 5 }));
     assert.deepEqual([assigned.policyId, assigned.policyName, assigned.priority], [p.id, 'Sales team', 5]);
@@ -405,6 +414,40 @@ describe('policies', () => {
   });
 });
 
+describe('roles', () => {
+  test('an auditor reads groups, policies and effective policies but changes nothing; helpdesk neither', async () => {
+    for (const [username, role] of [
+      ['audra', 'auditor'],
+      ['helga', 'helpdesk'],
+    ]) {
+      const password = `${username}-password-1`;
+      await ok(api('POST', '/api/admin/admins', { username, password, role }), 201);
+      const login = await ok<{ access_token: string }>(
+        server.request('POST', '/api/admin/login', { body: { username, password } }),
+      );
+      const as = (method: string, path: string, body?: unknown) =>
+        server.request(method, path, { token: login.access_token, body });
+      const g = (await ok<Group[]>(as('GET', '/api/admin/groups')))[0];
+      const p = (await ok<Policy[]>(as('GET', '/api/admin/policies')))[0];
+      await ok(as('GET', `/api/admin/groups/${g.id}`));
+      await ok(as('GET', `/api/admin/policies/${p.id}/versions`));
+      await ok(as('GET', '/api/admin/users/alice/effective-policy'));
+      for (const [method, path, body] of [
+        ['POST', '/api/admin/groups', { name: `by-${role}` }],
+        ['PUT', `/api/admin/groups/${g.id}/members`, { add: ['alice'] }],
+        ['PUT', `/api/admin/groups/${g.id}`, { priority: 3 }],
+        ['POST', '/api/admin/policies', { name: `by-${role}`, settings: {} }],
+        ['PUT', `/api/admin/policies/${p.id}`, { settings: {} }],
+        ['DELETE', `/api/admin/policies/${p.id}`, undefined],
+        ['PUT', '/api/admin/policies/default', { policyId: p.id }],
+        ['PUT', '/api/admin/users/alice/policy', { settings: {} }],
+      ] as const) {
+        await refused(as(method, path, body), 403, 'FORBIDDEN');
+      }
+    }
+  });
+});
+
 describe('typed moderators resolved to Jami IDs in a real enrollment answer', () => {
   test("users and groups named as default moderators reach B's enrollment answer and policyData, following membership and enrollments", async () => {
     for (const u of ['moda', 'modb', 'modc', 'modd']) await createUser(u);
@@ -442,6 +485,10 @@ describe('typed moderators resolved to Jami IDs in a real enrollment answer', ()
     const jamiD = (await ok<{ jamiId: string }>(api('GET', '/api/admin/users/modd'))).jamiId;
     const next = await ok<Record<string, unknown>>(server.request('GET', '/api/auth/policyData', { token: tokenB }));
     assert.equal(next['Account.defaultModerators'], [jamiA, jamiC, jamiD].sort().join('/'));
+
+    // A group named as moderators cannot be deleted until the policy stops naming it.
+    const inUse = await refused(api('DELETE', `/api/admin/groups/${g.id}`), 409, 'GROUP_IN_USE');
+    assert.match(inUse.message, /"Moderation"/);
 
     // Removed from the group: gone from the next policyData.
     await ok(api('PUT', `/api/admin/groups/${g.id}/members`, { remove: ['modc'] }));

@@ -1,15 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import {
   ApiBearerAuth,
-  ApiConflictResponse,
   ApiCreatedResponse,
-  ApiDefaultResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorResponseDto } from '../../common/error-response.dto';
+import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { uuidParam } from '../../common/parse-uuid.pipe';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
@@ -23,9 +22,10 @@ import {
 } from './groups.dto';
 import { GroupsService } from './groups.service';
 
+const AUTH = [ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN] as const;
+
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiDefaultResponse({ type: ErrorResponseDto, description: 'Error: `code` says which' })
 @UseGuards(AdminGuard)
 @Controller('api/admin/groups')
 export class GroupsController {
@@ -35,6 +35,7 @@ export class GroupsController {
   @AnyRole()
   @ApiOperation({ summary: 'Groups (local and mirrored from the directory): members, policy, priority, source' })
   @ApiOkResponse({ type: [GroupResponseDto] })
+  @ApiErrors(...AUTH)
   list(): Promise<GroupResponseDto[]> {
     return this.groups.list();
   }
@@ -43,7 +44,7 @@ export class GroupsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Create a local group' })
   @ApiCreatedResponse({ type: GroupDetailResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_EXISTS' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.GROUP_EXISTS, ...AUTH)
   create(@Body() body: CreateGroupDto, @CurrentAdmin() admin: AdminPrincipal): Promise<GroupDetailResponseDto> {
     return this.groups.create(body, `admin:${admin.username}`);
   }
@@ -52,6 +53,7 @@ export class GroupsController {
   @AnyRole()
   @ApiOperation({ summary: 'A group with its members' })
   @ApiOkResponse({ type: GroupDetailResponseDto })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.GROUP_NOT_FOUND, ...AUTH)
   get(@Param('id', uuidParam()) id: string): Promise<GroupDetailResponseDto> {
     return this.groups.get(id);
   }
@@ -60,6 +62,7 @@ export class GroupsController {
   @AdminOnly()
   @ApiOperation({ summary: "Assign the group's policy (policyId, null to unassign) and priority" })
   @ApiOkResponse({ type: GroupDetailResponseDto })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.GROUP_NOT_FOUND, ...AUTH)
   update(
     @Param('id', uuidParam()) id: string,
     @Body() body: UpdateGroupDto,
@@ -72,7 +75,7 @@ export class GroupsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Add and remove members of a local group (usernames)' })
   @ApiOkResponse({ type: GroupDetailResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_READ_ONLY: a directory group' })
+  @ApiErrors(ErrorCode.VALIDATION_FAILED, ErrorCode.GROUP_NOT_FOUND, ErrorCode.GROUP_READ_ONLY, ...AUTH)
   updateMembers(
     @Param('id', uuidParam()) id: string,
     @Body() body: UpdateGroupMembersDto,
@@ -86,7 +89,13 @@ export class GroupsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a local group' })
   @ApiNoContentResponse()
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'GROUP_READ_ONLY: a directory group' })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.GROUP_NOT_FOUND,
+    ErrorCode.GROUP_READ_ONLY,
+    ErrorCode.GROUP_IN_USE,
+    ...AUTH,
+  )
   async delete(@Param('id', uuidParam()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.groups.delete(id, `admin:${admin.username}`);
   }

@@ -209,7 +209,10 @@ export class GroupsService {
     });
   }
 
-  /** Deletes a local group (its policy assignment goes with it); directory groups follow the directory (409). */
+  /**
+   * Deletes a local group (its policy assignment goes with it). Refused (409) for directory groups, which follow
+   * the directory, and while a policy names the group as default moderators.
+   */
   async delete(id: string, actor: string): Promise<void> {
     await this.groups.manager.transaction(async (m) => {
       const group = await this.lock(m, id);
@@ -218,6 +221,19 @@ export class GroupsService {
           ErrorCode.GROUP_READ_ONLY,
           `Group "${group.name}" is mirrored from the directory (${group.source}): it goes when the directory drops it`,
           { id, source: group.source },
+        );
+      }
+      const namedIn: { name: string }[] = await m.query(
+        `SELECT name FROM policies WHERE settings->'Account.defaultModerators'->'groups' ? $1
+         UNION ALL SELECT 'override of ' || u.username FROM user_policies p JOIN users u ON u.id = p.user_id
+         WHERE p.settings->'Account.defaultModerators'->'groups' ? $1 ORDER BY 1`,
+        [id],
+      );
+      if (namedIn.length) {
+        throw new AppError(
+          ErrorCode.GROUP_IN_USE,
+          `Group "${group.name}" is named as default moderators in ${namedIn.map((p) => `"${p.name}"`).join(', ')}: remove it there first`,
+          { id, policies: namedIn.map((p) => p.name) },
         );
       }
       const before = await this.get(id, m);

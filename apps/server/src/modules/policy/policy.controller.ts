@@ -14,24 +14,20 @@ import {
 } from '@nestjs/common';
 import { FileInterceptor } from '@nestjs/platform-express';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiBody,
-  ApiConflictResponse,
   ApiConsumes,
   ApiCreatedResponse,
-  ApiDefaultResponse,
   ApiExtraModels,
   ApiNoContentResponse,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiPayloadTooLargeResponse,
   ApiProduces,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ErrorResponseDto } from '../../common/error-response.dto';
+import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { uuidParam } from '../../common/parse-uuid.pipe';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
@@ -52,11 +48,12 @@ import {
 } from './policy.dto';
 import { PolicyService } from './policy.service';
 
+const AUTH = [ErrorCode.UNAUTHENTICATED, ErrorCode.FORBIDDEN] as const;
+const V = ErrorCode.VALIDATION_FAILED;
 const actorOf = (admin: AdminPrincipal) => `admin:${admin.username}`;
 
 @ApiTags('admin')
 @ApiBearerAuth()
-@ApiDefaultResponse({ type: ErrorResponseDto, description: 'Error: `code` says which' })
 @UseGuards(AdminGuard)
 @Controller('api/admin/policies')
 export class PoliciesController {
@@ -69,6 +66,7 @@ export class PoliciesController {
   @AnyRole()
   @ApiOperation({ summary: 'Policies (named, versioned sets of Jami daemon settings) with their groups' })
   @ApiOkResponse({ type: [PolicyResponseDto] })
+  @ApiErrors(...AUTH)
   list(): Promise<PolicyResponseDto[]> {
     return this.policies.list();
   }
@@ -77,8 +75,7 @@ export class PoliciesController {
   @AdminOnly()
   @ApiOperation({ summary: 'Create a policy (version 1)' })
   @ApiCreatedResponse({ type: PolicyResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED naming each key at fault' })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'POLICY_EXISTS' })
+  @ApiErrors(V, ErrorCode.POLICY_EXISTS, ...AUTH)
   create(@Body() body: CreatePolicyDto, @CurrentAdmin() admin: AdminPrincipal): Promise<PolicyResponseDto> {
     return this.policies.create(body, actorOf(admin));
   }
@@ -94,8 +91,7 @@ export class PoliciesController {
     schema: { type: 'object', required: ['file'], properties: { file: { type: 'string', format: 'binary' } } },
   })
   @ApiCreatedResponse({ type: LogoResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'LOGO_INVALID: not a PNG, JPEG or SVG image' })
-  @ApiPayloadTooLargeResponse({ type: ErrorResponseDto, description: 'BODY_TOO_LARGE: over 512 KiB' })
+  @ApiErrors(V, ErrorCode.LOGO_INVALID, ErrorCode.BODY_TOO_LARGE, ...AUTH)
   uploadLogo(
     @UploadedFile() file: { buffer: Buffer } | undefined,
     @CurrentAdmin() admin: AdminPrincipal,
@@ -107,6 +103,7 @@ export class PoliciesController {
   @AnyRole()
   @ApiOperation({ summary: 'The organization default policy' })
   @ApiOkResponse({ type: PolicyResponseDto })
+  @ApiErrors(ErrorCode.POLICY_NOT_FOUND, ...AUTH)
   getDefault(): Promise<PolicyResponseDto> {
     return this.policies.getDefault();
   }
@@ -115,6 +112,7 @@ export class PoliciesController {
   @AdminOnly()
   @ApiOperation({ summary: 'Make a policy the organization default' })
   @ApiOkResponse({ type: PolicyResponseDto })
+  @ApiErrors(V, ...AUTH)
   setDefault(@Body() body: SetDefaultPolicyDto, @CurrentAdmin() admin: AdminPrincipal): Promise<PolicyResponseDto> {
     return this.policies.setDefault(body.policyId, actorOf(admin));
   }
@@ -123,7 +121,7 @@ export class PoliciesController {
   @AnyRole()
   @ApiOperation({ summary: 'A policy' })
   @ApiOkResponse({ type: PolicyResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'POLICY_NOT_FOUND' })
+  @ApiErrors(V, ErrorCode.POLICY_NOT_FOUND, ...AUTH)
   get(@Param('id', uuidParam()) id: string): Promise<PolicyResponseDto> {
     return this.policies.get(id);
   }
@@ -132,7 +130,7 @@ export class PoliciesController {
   @AdminOnly()
   @ApiOperation({ summary: 'Save new settings (and optionally a new name): a new version' })
   @ApiOkResponse({ type: PolicyResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED naming each key at fault' })
+  @ApiErrors(V, ErrorCode.POLICY_NOT_FOUND, ErrorCode.POLICY_EXISTS, ...AUTH)
   update(
     @Param('id', uuidParam()) id: string,
     @Body() body: UpdatePolicyDto,
@@ -146,7 +144,7 @@ export class PoliciesController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a policy (refused while assigned to a group or the organization default)' })
   @ApiNoContentResponse()
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'POLICY_IN_USE' })
+  @ApiErrors(V, ErrorCode.POLICY_NOT_FOUND, ErrorCode.POLICY_IN_USE, ...AUTH)
   async delete(@Param('id', uuidParam()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.policies.delete(id, actorOf(admin));
   }
@@ -155,6 +153,7 @@ export class PoliciesController {
   @AnyRole()
   @ApiOperation({ summary: "A policy's versions, newest first, each with its diff to the previous one" })
   @ApiOkResponse({ type: [PolicyVersionResponseDto] })
+  @ApiErrors(V, ErrorCode.POLICY_NOT_FOUND, ...AUTH)
   versions(@Param('id', uuidParam()) id: string): Promise<PolicyVersionResponseDto[]> {
     return this.policies.listVersions(id);
   }
@@ -163,6 +162,7 @@ export class PoliciesController {
   @AnyRole()
   @ApiOperation({ summary: 'The daemon keys this policy delivers (people resolved to Jami IDs now)' })
   @ApiOkResponse({ type: PolicyPreviewResponseDto })
+  @ApiErrors(V, ErrorCode.POLICY_NOT_FOUND, ...AUTH)
   preview(@Param('id', uuidParam()) id: string): Promise<PolicyPreviewResponseDto> {
     return this.policies.preview(id);
   }
@@ -171,7 +171,6 @@ export class PoliciesController {
 @ApiTags('admin')
 @ApiBearerAuth()
 @ApiExtraModels(PolicySourceDto)
-@ApiDefaultResponse({ type: ErrorResponseDto, description: 'Error: `code` says which' })
 @UseGuards(AdminGuard)
 @Controller('api/admin/users/:username')
 export class UserPoliciesController {
@@ -181,7 +180,7 @@ export class UserPoliciesController {
   @AnyRole()
   @ApiOperation({ summary: "The user's own settings (override over the default and group policies)" })
   @ApiOkResponse({ type: UserPolicyResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'USER_NOT_FOUND' })
+  @ApiErrors(ErrorCode.USER_NOT_FOUND, ...AUTH)
   get(@Param('username') username: string): Promise<UserPolicyResponseDto> {
     return this.policies.getUserPolicy(username);
   }
@@ -190,7 +189,7 @@ export class UserPoliciesController {
   @AdminOnly()
   @ApiOperation({ summary: "Set the user's override (replaces it)" })
   @ApiOkResponse({ type: UserPolicyResponseDto })
-  @ApiBadRequestResponse({ type: ErrorResponseDto, description: 'VALIDATION_FAILED naming each key at fault' })
+  @ApiErrors(V, ErrorCode.USER_NOT_FOUND, ...AUTH)
   set(
     @Param('username') username: string,
     @Body() body: UserPolicyDto,
@@ -204,6 +203,7 @@ export class UserPoliciesController {
   @HttpCode(204)
   @ApiOperation({ summary: "Remove the user's override" })
   @ApiNoContentResponse()
+  @ApiErrors(ErrorCode.USER_NOT_FOUND, ...AUTH)
   async clear(@Param('username') username: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.policies.deleteUserPolicy(username, actorOf(admin));
   }
@@ -212,13 +212,13 @@ export class UserPoliciesController {
   @AnyRole()
   @ApiOperation({ summary: "The daemon keys the user's devices receive and, for each key, which policy set it" })
   @ApiOkResponse({ type: EffectivePolicyResponseDto })
+  @ApiErrors(ErrorCode.USER_NOT_FOUND, ...AUTH)
   effective(@Param('username') username: string): Promise<EffectivePolicyResponseDto> {
     return this.policies.effectiveForUsername(username);
   }
 }
 
 @ApiTags('branding')
-@ApiDefaultResponse({ type: ErrorResponseDto, description: 'Error: `code` says which' })
 @Controller('api/branding')
 export class BrandingController {
   constructor(private readonly logos: LogosService) {}
@@ -227,7 +227,7 @@ export class BrandingController {
   @ApiOperation({ summary: 'An uploaded logo (public: Jami clients load it without credentials)' })
   @ApiProduces('image/png', 'image/jpeg', 'image/svg+xml')
   @ApiOkResponse({ description: 'The image', schema: { type: 'string', format: 'binary' } })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'LOGO_NOT_FOUND' })
+  @ApiErrors(ErrorCode.LOGO_NOT_FOUND)
   async logo(@Param('id') id: string, @Res() res: Response): Promise<void> {
     const logo = await this.logos.get(id);
     res.setHeader('content-type', logo.contentType);

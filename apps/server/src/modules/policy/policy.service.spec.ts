@@ -1,48 +1,20 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { DataSource } from 'typeorm';
-import { createTestDatabase, stopTestPostgres, TestDatabase } from '../../../../../test/support/postgres';
+import { startServiceContext, ServiceContext } from '../../../../../test/support/service-context';
 import { AppError } from '../../common/app-error';
-import { SecretBox } from '../../common/secret-box';
-import { AppConfig } from '../../config/app-config';
-import { createDataSource } from '../../database/data-source';
-import { AuditEvent } from '../audit/audit-event.entity';
-import { AuditService } from '../audit/audit.service';
-import { Group, GroupMember } from '../groups/group.entity';
 import { GroupsService } from '../groups/groups.service';
-import { PeopleService } from '../groups/people.service';
-import { User } from '../users/user.entity';
-import { LogosService } from './logos.service';
-import { PolicySecrets, SECRET_MASK } from './policy-secrets';
-import { Policy, PolicyLogo, PolicyVersion, UserPolicy } from './policy.entity';
+import { SECRET_MASK } from './policy-secrets';
+import { PolicyModule } from './policy.module';
 import { PolicyService } from './policy.service';
 
-// PolicyService on a real database (its own, migrated): layering, seeding, and people resolved at delivery.
-let db: TestDatabase;
+// PolicyService through its real module on a database of its own (all migrations): seeding, layering, people
+// resolved at delivery, secrets.
+let ctx: ServiceContext;
 let ds: DataSource;
 let policies: PolicyService;
 let groups: GroupsService;
-const box = new SecretBox(randomBytes(32));
 const SEED = { 'TURN.enable': true, 'Account.hostname': 'boot.example.org:4222' };
-
-function service(defaults: Record<string, unknown>): PolicyService {
-  const audit = new AuditService(ds.getRepository(AuditEvent));
-  const people = new PeopleService(ds.getRepository(User), ds.getRepository(Group), ds.getRepository(GroupMember));
-  groups = new GroupsService(ds.getRepository(Group), people, audit);
-  const logos = new LogosService(ds.getRepository(PolicyLogo), audit);
-  return new PolicyService(
-    { policy: { defaults } } as unknown as AppConfig,
-    ds.getRepository(Policy),
-    ds.getRepository(PolicyVersion),
-    ds.getRepository(UserPolicy),
-    people,
-    groups,
-    logos,
-    new PolicySecrets(box),
-    audit,
-  );
-}
 
 async function user(username: string, jamiId: string | null = null, status = 'active'): Promise<string> {
   const [{ id }] = await ds.query('INSERT INTO users (username, jami_id, status) VALUES ($1, $2, $3) RETURNING id', [
@@ -54,34 +26,33 @@ async function user(username: string, jamiId: string | null = null, status = 'ac
 }
 
 before(async () => {
-  db = await createTestDatabase();
-  ds = createDataSource(db.url);
-  await ds.initialize();
-  await ds.runMigrations();
-  policies = service(SEED);
+  ctx = await startServiceContext([PolicyModule], { ENCLAVE_DEFAULT_POLICY: JSON.stringify(SEED) });
+  ds = ctx.dataSource;
+  policies = ctx.get(PolicyService);
+  groups = ctx.get(GroupsService);
 });
 after(async () => {
-  await ds?.destroy();
-  await db?.drop();
-  await stopTestPostgres();
+  await ctx?.close();
 });
 
-test('seedDefault creates the organization default once, from the configured settings', async () => {
-  assert.equal(await policies.seedDefault(), true);
-  assert.equal(await service({ 'TURN.enable': false }).seedDefault(), false);
+test('the start seeds the organization default from ENCLAVE_DEFAULT_POLICY once', async () => {
   const def = await policies.getDefault();
   assert.deepEqual([def.name, def.version, def.settings], ['Organization default', 1, SEED]);
+  assert.equal(await policies.seedDefault(), false, 'a later start seeds nothing');
   const versions = await ds.query('SELECT version, actor FROM policy_versions WHERE policy_id = $1', [def.id]);
   assert.deepEqual(versions, [{ version: 1, actor: 'system' }]);
+  const audit = await ds.query("SELECT actor, after FROM audit_events WHERE action = 'policy.default_seeded'");
+  assert.equal(audit.length, 1);
+  assert.equal(audit[0].after.name, 'Organization default');
 });
 
 test('a seed naming people who do not exist stops the start with a message naming the setting', async () => {
-  await ds.query('UPDATE policies SET is_default = false');
   await assert.rejects(
-    service({ 'Account.defaultModerators': { users: ['ghost'] } }).seedDefault(),
+    startServiceContext([PolicyModule], {
+      ENCLAVE_DEFAULT_POLICY: JSON.stringify({ 'Account.defaultModerators': { users: ['ghost'] } }),
+    }),
     /ENCLAVE_DEFAULT_POLICY: Account.defaultModerators: no user "ghost"/,
   );
-  await ds.query("UPDATE policies SET is_default = true WHERE name = 'Organization default'");
 });
 
 test('forUser layers default < groups by priority then name < override, and resolves people now', async () => {
