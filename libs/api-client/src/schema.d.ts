@@ -305,7 +305,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization CA certificate (PEM) */
+        /** The organization CA certificate (PEM); during a CA rotation: the new CA, the previous CA and both cross certificates */
         get: operations["Ca_caCertificate"];
         put?: never;
         post?: never;
@@ -360,6 +360,109 @@ export interface paths {
         get: operations["Ca_ocspGet"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization CA: subject, key, fingerprints, validity, certificate counts (both CAs during a rotation) */
+        get: operations["CaAdmin_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Issued certificates, soonest expiry first (cursor pagination) */
+        get: operations["CaAdmin_certificates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Certificate lifetimes, CRL validity and the renewal window */
+        get: operations["CaAdmin_getSettings"];
+        /** Change lifetimes (validated against the CA expiry); used by every later issuance */
+        put: operations["CaAdmin_putSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/renewals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the renewal job now: reissue account and device certificates expiring soon */
+        post: operations["CaAdmin_renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create or import a new CA, cross-sign it with the current one and move account certificates to it */
+        post: operations["CaAdmin_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/retire-previous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the rotation overlap now: stop serving the previous CA and its cross certificates */
+        post: operations["CaAdmin_retire"];
         delete?: never;
         options?: never;
         head?: never;
@@ -503,6 +606,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{username}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's profile, Jami ID and devices */
+        get: operations["Users_get"];
+        put?: never;
+        post?: never;
+        /** Delete a user: account and devices revoked; the name and Jami ID stay reserved (tombstone) */
+        delete: operations["Accounts_delete"];
+        options?: never;
+        head?: never;
+        /** Edit a local user's names, email and phone (directory users: 409) */
+        patch: operations["Users_update"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/devices/{deviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one device (CRL, OCSP, its next /api/login fails) */
+        delete: operations["Accounts_revokeDevice"];
+        options?: never;
+        head?: never;
+        /** Rename a device */
+        patch: operations["Users_renameDevice"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke the account and all its devices; the user is suspended */
+        post: operations["Accounts_revokeAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/devices/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke devices across the organization; one result per device */
+        post: operations["DeviceRevocation_revoke"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -564,7 +738,7 @@ export interface paths {
         /** Setup state; 404 once the server is set up */
         get: operations["Setup_state"];
         put?: never;
-        /** First setup: the first admin, the organization CA (generated or imported) */
+        /** First setup with the one-time setup code: the first admin (owner), the organization CA (generated or imported) */
         post: operations["Setup_complete"];
         delete?: never;
         options?: never;
@@ -588,25 +762,6 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A user's profile, Jami ID and devices */
-        get: operations["Users_get"];
-        put?: never;
-        post?: never;
-        /** Delete a user: account and devices revoked; the name and Jami ID stay reserved (tombstone) */
-        delete: operations["Accounts_delete"];
-        options?: never;
-        head?: never;
-        /** Edit a local user's names, email and phone (directory users: 409) */
-        patch: operations["Users_update"];
         trace?: never;
     };
     "/api/admin/users/{username}/suspend": {
@@ -660,24 +815,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/users/{username}/devices/{deviceId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke one device (CRL, OCSP, its next /api/login fails) */
-        delete: operations["Accounts_revokeDevice"];
-        options?: never;
-        head?: never;
-        /** Rename a device */
-        patch: operations["Users_renameDevice"];
-        trace?: never;
-    };
     "/api/admin/tombstones": {
         parameters: {
             query?: never;
@@ -723,40 +860,6 @@ export interface paths {
         get: operations["Devices_list"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}/revoke": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Revoke the account and all its devices; the user is suspended */
-        post: operations["Accounts_revokeAccount"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/devices/revoke": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Revoke devices across the organization; one result per device */
-        post: operations["DeviceRevocation_revoke"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1163,6 +1266,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every room with its resolved moderators and host status */
+        get: operations["Rooms_list"];
+        put?: never;
+        /** Create a conference room: a managed account in rendezvous mode */
+        post: operations["Rooms_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A room: moderators (with pending users), members, host status and conference */
+        get: operations["Rooms_get"];
+        put?: never;
+        post?: never;
+        /** Delete a room: its account and host device are revoked (the name stays reserved) */
+        delete: operations["Rooms_remove"];
+        options?: never;
+        head?: never;
+        /** Change display name, moderators, members (null: everyone) or all-moderators */
+        patch: operations["Rooms_update"];
+        trace?: never;
+    };
+    "/api/admin/rooms/{name}/host-enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One-time secret with which one device enrolls as the host; revokes any previous host device */
+        post: operations["Rooms_hostEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/host/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The host's report: daemon version, conference in progress, participants */
+        post: operations["RoomHost_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1205,25 +1379,6 @@ export interface components {
             items: components["schemas"]["AuditEventResponseDto"][];
             /** @description Pass as cursor for the next page; null at the end */
             nextCursor: string | null;
-        };
-        /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID";
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /** @example VALIDATION_FAILED */
-            code: components["schemas"]["ErrorCode"];
-            /**
-             * @description Names the field or the problem
-             * @example limit must not be greater than 500
-             */
-            message: string;
-            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @description The x-request-id of the failed request */
-            requestId?: string;
         };
         AuditVerificationResponseDto: {
             /** @description Whether the whole chain verifies */
@@ -1270,6 +1425,18 @@ export interface components {
             session_id: string;
             /** @description MFA is required and not enrolled: this session may only call /me, /me/mfa/* and logout */
             mfa_setup_required?: boolean;
+        };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY";
+        ErrorResponseDto: {
+            /** @example 404 */
+            statusCode: number;
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            requestId?: string;
         };
         /**
          * @description The role this credential acts with
@@ -1429,6 +1596,165 @@ export interface components {
             /** Format: date-time */
             expiresAt: string;
         };
+        CaCertificateDto: {
+            /** @enum {string} */
+            status: "active" | "previous" | "retired";
+            /** @description SHA-1 key id (40 hex): the issuer id in CRL URLs */
+            keyId: string;
+            /** @example CN=Example Corp CA, O=Example Corp */
+            subject: string;
+            /**
+             * @description RSA-<bits>, P-256, P-384 or P-521
+             * @example RSA-4096
+             */
+            keyAlgorithm: string;
+            /**
+             * @description RSA modulus bits, or the curve size for ECDSA
+             * @example 4096
+             */
+            keySize: number;
+            /**
+             * @description SHA-1 fingerprint of the certificate (DER)
+             * @example AB:CD:…
+             */
+            sha1Fingerprint: string;
+            /** @description SHA-256 fingerprint of the certificate (DER) */
+            sha256Fingerprint: string;
+            notBefore: string;
+            notAfter: string;
+            imported: boolean;
+            /** @description Previous CA: when it retires automatically */
+            overlapUntil: string | null;
+            retiredAt: string | null;
+            certificatePem: string;
+        };
+        CrossCertificateDto: {
+            /** @description Key id of the CA whose key this certificate certifies */
+            subjectKeyId: string;
+            /** @description Key id of the CA that signed it */
+            issuerKeyId: string;
+            serialNumber: string;
+            notAfter: string;
+            certificatePem: string;
+        };
+        CaCountsDto: {
+            /** @description Current (not revoked, not superseded, not expired) account certificates */
+            accountCertificates: number;
+            /** @description Current device certificates */
+            deviceCertificates: number;
+            /** @description Revoked account and device certificates */
+            revoked: number;
+            /** @description Current account and device certificates expiring within expiringWithinDays */
+            expiringSoon: number;
+            /** @description The renewal window (renewBeforeDays) */
+            expiringWithinDays: number;
+        };
+        CaOverviewResponseDto: {
+            /** @description Issues every new certificate */
+            active: components["schemas"]["CaCertificateDto"];
+            /** @description During a rotation: the CA being replaced */
+            previous: components["schemas"]["CaCertificateDto"] | null;
+            /** @description During a rotation: each CA certified by the other */
+            crossCertificates: components["schemas"]["CrossCertificateDto"][];
+            counts: components["schemas"]["CaCountsDto"];
+        };
+        CertificateResponseDto: {
+            id: string;
+            /** @enum {string} */
+            type: "account" | "device" | "server" | "ca";
+            /** @description Lowercase hex */
+            serialNumber: string;
+            subject: string;
+            /** @description Key id of the issuer (the CA, or the account for device certificates) */
+            issuerKeyId: string;
+            /** @description SHA-1 key id of the certified key (the Jami ID for accounts) */
+            keyId: string;
+            notBefore: string;
+            notAfter: string;
+            /** @enum {string} */
+            status: "valid" | "revoked" | "superseded" | "expired";
+            revokedAt: string | null;
+            revocationReason: string | null;
+            /** @description The certificate that replaced this one (same key) */
+            supersededById: string | null;
+        };
+        CertificateListResponseDto: {
+            /** @description Ordered by notAfter, then id */
+            items: components["schemas"]["CertificateResponseDto"][];
+            nextCursor: string | null;
+        };
+        CaSettingsDto: {
+            accountCertDays: number;
+            deviceCertDays: number;
+            /** @description CRL validity (nextUpdate) */
+            crlHours: number;
+            /** @description Renewal window */
+            renewBeforeDays: number;
+        };
+        UpdateCaSettingsDto: {
+            /** @description Must not outlive the active CA */
+            accountCertDays?: number;
+            /** @description Must not outlive the active CA nor exceed accountCertDays */
+            deviceCertDays?: number;
+            crlHours?: number;
+            /** @description Shorter than both lifetimes */
+            renewBeforeDays?: number;
+        };
+        RunRenewalsDto: {
+            /** @description Default: renewBeforeDays */
+            withinDays?: number;
+        };
+        RenewedCertificateDto: {
+            /** @enum {string} */
+            type: "account" | "device";
+            /** @description The superseded certificate */
+            previousId: string;
+            /** @description The new certificate (same key, new serial and validity) */
+            id: string;
+            subject: string;
+            notAfter: string;
+        };
+        SkippedRenewalDto: {
+            id: string;
+            reason: string;
+        };
+        RenewalReportDto: {
+            withinDays: number;
+            accounts: number;
+            devices: number;
+            renewed: components["schemas"]["RenewedCertificateDto"][];
+            /** @description Due but not renewable (e.g. the issuer expires first) */
+            skipped: components["schemas"]["SkippedRenewalDto"][];
+        };
+        RotateCaDto: {
+            /** @enum {string} */
+            mode: "generate" | "import";
+            /**
+             * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
+             * @enum {string}
+             */
+            algorithm?: "RSA-4096" | "P-256";
+            /** @description generate: common name (default: the current one, dated); must differ from it */
+            commonName?: string;
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
+            /** @description How long both CAs are served and cross-signed */
+            overlapDays: number;
+        };
+        RotationResponseDto: {
+            ca: components["schemas"]["CaOverviewResponseDto"];
+            /** @description Account certificates reissued under the new CA */
+            reissuedAccounts: number;
+        };
+        RetirementResponseDto: {
+            retired: components["schemas"]["CaCertificateDto"];
+            /** @description Cross and superseded account certificates of the retired CA now revoked */
+            revoked: number;
+            /** @description Account certificates still under the retired CA, reissued first */
+            reissuedAccounts: number;
+        };
         AttributeMapDto: {
             firstName?: string;
             lastName?: string;
@@ -1526,6 +1852,34 @@ export interface components {
             etaSeconds: number | null;
             errors: string[];
         };
+        AccountRevocationDto: {
+            jamiId: string | null;
+            /** @description Devices revoked with the account */
+            devicesRevoked: number;
+        };
+        DeviceSummaryDto: {
+            /** @description SHA-256 of the device public key, 64 hex */
+            deviceId: string;
+            name: string;
+            createdAt: string;
+            revokedAt: string | null;
+            /** @description Last DEVICE token (mTLS login), minute precision */
+            lastLoginAt: string | null;
+        };
+        RevokeDevicesDto: {
+            /** @description Device IDs (64 hex), at most 100 */
+            deviceIds: string[];
+            /** @example Laptop stolen */
+            reason: string;
+        };
+        DeviceRevocationResultDto: {
+            deviceId: string;
+            /** @enum {string} */
+            result: "revoked" | "already_revoked" | "not_found";
+        };
+        RevokeDevicesResponseDto: {
+            results: components["schemas"]["DeviceRevocationResultDto"][];
+        };
         ReadinessDto: {
             /** @example ready */
             status: string;
@@ -1599,15 +1953,6 @@ export interface components {
             lastName?: string;
             /** @example jdoe@example.org */
             email?: string;
-        };
-        DeviceSummaryDto: {
-            /** @description SHA-256 of the device public key, 64 hex */
-            deviceId: string;
-            name: string;
-            createdAt: string;
-            revokedAt: string | null;
-            /** @description Last DEVICE token (mTLS login), minute precision */
-            lastLoginAt: string | null;
         };
         UserResponseDto: {
             username: string;
@@ -1708,25 +2053,6 @@ export interface components {
             nextCursor: string | null;
             limit: number;
         };
-        AccountRevocationDto: {
-            jamiId: string | null;
-            /** @description Devices revoked with the account */
-            devicesRevoked: number;
-        };
-        RevokeDevicesDto: {
-            /** @description Device IDs (64 hex), at most 100 */
-            deviceIds: string[];
-            /** @example Laptop stolen */
-            reason: string;
-        };
-        DeviceRevocationResultDto: {
-            deviceId: string;
-            /** @enum {string} */
-            result: "revoked" | "already_revoked" | "not_found";
-        };
-        RevokeDevicesResponseDto: {
-            results: components["schemas"]["DeviceRevocationResultDto"][];
-        };
         EnrollDeviceDto: {
             /** @description PKCS#10 CSR (PEM; "NEW CERTIFICATE REQUEST" accepted) */
             csr: string;
@@ -1752,6 +2078,8 @@ export interface components {
             scope: "DEVICE" | "USER";
             /** @example Bearer */
             token_type: string;
+            /** @description DEVICE login with a certificate that was renewed since: the new chain (PEM device → account → CA). Stock Jami clients ignore it */
+            certificateChain?: string;
         };
         JamsDeviceDto: {
             /** @description SHA-256 of the device key, 64 hex */
@@ -1966,6 +2294,125 @@ export interface components {
             /** @description Named moderators without a Jami ID yet (added once they enroll) */
             pending: string[];
         };
+        PeopleRefDto: {
+            /**
+             * @description Usernames
+             * @example [
+             *       "alice"
+             *     ]
+             */
+            users: string[];
+            /** @description Groups, by id or name (a group stands for its members) */
+            groups: string[];
+        };
+        CreateRoomDto: {
+            /**
+             * @description Room name: [a-z0-9_-]{3,32}, shared namespace with usernames
+             * @example room-101
+             */
+            name: string;
+            /**
+             * @description Shown to callers (default: the name)
+             * @example Room 101
+             */
+            displayName?: string;
+            /** @description Default moderators */
+            moderators: components["schemas"]["PeopleRefDto"];
+            /** @description Only these people may call; omit for everyone */
+            members?: components["schemas"]["PeopleRefDto"];
+            /**
+             * @description Every participant is a moderator
+             * @default false
+             */
+            allParticipantsModerators: boolean;
+        };
+        GroupRefDto: {
+            id: string;
+            name: string;
+        };
+        ResolvedPeopleDto: {
+            users: string[];
+            groups: components["schemas"]["GroupRefDto"][];
+            /** @description Jami IDs the references stand for now */
+            jamiIds: string[];
+            /** @description Named people without an account yet (added once they enroll) */
+            pending: string[];
+        };
+        HostParticipantDto: {
+            jamiId: string;
+            /** @description Username or room name, when known */
+            name: string | null;
+            device: string;
+            moderator: boolean;
+            muted: boolean;
+        };
+        HostConferenceDto: {
+            id: string;
+            participants: components["schemas"]["HostParticipantDto"][];
+        };
+        RoomHostDto: {
+            /** @description A report came within the last 30 s */
+            online: boolean;
+            /** @description The enrolled host device (64 hex) */
+            deviceId: string | null;
+            deviceName: string | null;
+            daemonVersion: string | null;
+            lastReportAt: string | null;
+            conference: components["schemas"]["HostConferenceDto"] | null;
+            /** @description Expiry of the outstanding host secret */
+            secretExpiresAt: string | null;
+            /** @description The outstanding host secret was used */
+            secretUsed: boolean;
+        };
+        RoomDto: {
+            name: string;
+            displayName: string;
+            /** @description The room's Jami ID (40 hex) */
+            jamiId: string | null;
+            moderators: components["schemas"]["ResolvedPeopleDto"];
+            members: components["schemas"]["ResolvedPeopleDto"] | null;
+            allParticipantsModerators: boolean;
+            host: components["schemas"]["RoomHostDto"];
+            createdAt: string;
+            updatedAt: string;
+        };
+        UpdateRoomDto: {
+            /** @example Room 101 */
+            displayName?: string;
+            moderators?: components["schemas"]["PeopleRefDto"];
+            /** @description null: everyone may call again */
+            members?: components["schemas"]["PeopleRefDto"] | null;
+            allParticipantsModerators?: boolean;
+        };
+        HostEnrollmentRequestDto: {
+            /**
+             * @description Lifetime of the secret
+             * @default 24
+             */
+            ttlHours: number;
+        };
+        HostEnrollmentDto: {
+            /** @description The room name: the username the host enrolls with */
+            username: string;
+            /** @description One-time secret: the password the host enrolls with (shown once) */
+            password: string;
+            expiresAt: string;
+        };
+        HostParticipantReportDto: {
+            jamiId: string;
+            device: string;
+            moderator: boolean;
+            muted: boolean;
+        };
+        HostConferenceReportDto: {
+            id: string;
+            participants: components["schemas"]["HostParticipantReportDto"][];
+        };
+        HostStatusReportDto: {
+            /** @example Jami Daemon 13.7.0 */
+            daemonVersion: string;
+            conference: components["schemas"]["HostConferenceReportDto"] | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -2006,41 +2453,26 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2065,52 +2497,36 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A JSON array of audit events, or a CSV with a header row */
+            /** @description A JSON array of audit events (format=json), or a CSV with a header row (format=csv) */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventResponseDto"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                    "text/csv": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                    "text/csv": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                    "text/csv": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                    "text/csv": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2131,32 +2547,19 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerificationResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -3190,13 +3593,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PEM certificate */
+            /** @description PEM certificates, the active CA first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/x-pem-file": string;
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3219,6 +3640,24 @@ export interface operations {
                 };
                 content: {
                     "application/pkix-crl": string;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3245,6 +3684,24 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Ca_ocspGet: {
@@ -3265,6 +3722,438 @@ export interface operations {
                 };
                 content: {
                     "application/ocsp-response": string;
+                };
+            };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaOverviewResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_certificates: {
+        parameters: {
+            query?: {
+                type?: "account" | "device" | "server";
+                /** @description Valid now and expiring within this many days */
+                expiringWithinDays?: number;
+                status?: "valid" | "revoked" | "superseded" | "expired";
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateListResponseDto"];
+                };
+            };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaSettingsDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_putSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCaSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaSettingsDto"];
+                };
+            };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRenewalsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewalReportDto"];
+                };
+            };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateCaDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotationResponseDto"];
+                };
+            };
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_retire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetirementResponseDto"];
+                };
+            };
+            /** @description No valid token (UNAUTHENTICATED) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The token's role may not use this route (FORBIDDEN) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflict with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3454,263 +4343,6 @@ export interface operations {
             };
         };
     };
-    Health_live: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        /** @example ok */
-                        status?: string;
-                    };
-                };
-            };
-        };
-    };
-    Health_ready: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ReadinessDto"];
-                };
-            };
-            /** @description NOT_READY, with the failing checks in details */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    Setup_info: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ServerInfoDto"];
-                };
-            };
-        };
-    };
-    Setup_state: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SetupStateDto"];
-                };
-            };
-            /** @description ALREADY_SET_UP */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    Setup_complete: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SetupDto"];
-            };
-        };
-        responses: {
-            /** @description A token for the new admin */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenResponseDto"];
-                };
-            };
-            /** @description ALREADY_SET_UP */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-        };
-    };
-    Users_list: {
-        parameters: {
-            query?: {
-                /** @description Matches part of the username, first/last name or email (case-insensitive) */
-                search?: string;
-                status?: "active" | "suspended";
-                source?: "local" | "ldap" | "ad";
-                /** @description Group id: members only */
-                group?: string;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserListResponseDto"];
-                };
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Users_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateUserDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserResponseDto"];
-                };
-            };
-            /** @description VALIDATION_FAILED, USERNAME_INVALID, PASSWORD_TOO_SHORT */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_EXISTS, USERNAME_RESERVED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
     Users_get: {
         parameters: {
             query?: never;
@@ -3885,6 +4517,548 @@ export interface operations {
                 };
             };
             /** @description USER_FIELD_MANAGED_BY_DIRECTORY */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Accounts_revokeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceSummaryDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND, DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Users_renameDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenameDeviceDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceSummaryDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND, DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Accounts_revokeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRevocationDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DeviceRevocation_revoke: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevokeDevicesDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RevokeDevicesResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Health_live: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example ok */
+                        status?: string;
+                    };
+                };
+            };
+        };
+    };
+    Health_ready: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadinessDto"];
+                };
+            };
+            /** @description NOT_READY, with the failing checks in details */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    Setup_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServerInfoDto"];
+                };
+            };
+            /** @description TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Setup_state: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SetupStateDto"];
+                };
+            };
+            /** @description TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ALREADY_SET_UP */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Setup_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetupDto"];
+            };
+        };
+        responses: {
+            /** @description A session for the new admin (an owner) */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_INVALID, USERNAME_INVALID, PASSWORD_TOO_SHORT, CA_INVALID, TOKEN_IN_QUERY */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ALREADY_SET_UP */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Users_list: {
+        parameters: {
+            query?: {
+                /** @description Matches part of the username, first/last name or email (case-insensitive) */
+                search?: string;
+                status?: "active" | "suspended";
+                source?: "local" | "ldap" | "ad";
+                /** @description Group id: members only */
+                group?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserListResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Users_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateUserDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponseDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED, USERNAME_INVALID, PASSWORD_TOO_SHORT */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_EXISTS, USERNAME_RESERVED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4126,135 +5300,6 @@ export interface operations {
             };
         };
     };
-    Accounts_revokeDevice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeviceSummaryDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_NOT_FOUND, DEVICE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Users_renameDevice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RenameDeviceDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeviceSummaryDto"];
-                };
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_NOT_FOUND, DEVICE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
     Tombstones_list: {
         parameters: {
             query?: never;
@@ -4380,122 +5425,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeviceListResponseDto"];
-                };
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Accounts_revokeAccount: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccountRevocationDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DeviceRevocation_revoke: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["RevokeDevicesDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["RevokeDevicesResponseDto"];
                 };
             };
             /** @description VALIDATION_FAILED */
@@ -6117,6 +7046,431 @@ export interface operations {
                     "image/png": components["schemas"]["ErrorResponseDto"];
                     "image/jpeg": components["schemas"]["ErrorResponseDto"];
                     "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"][];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoomDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NAME_TAKEN: a user or room has this name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoomDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_hostEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostEnrollmentRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostEnrollmentDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (ttlHours) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RoomHost_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostStatusReportDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
