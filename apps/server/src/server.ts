@@ -63,6 +63,9 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
       { bufferLogs: true, bodyParser: false },
     );
     app.useLogger(app.get(PinoLogger));
+    // bufferLogs holds Nest's Logger output until flushed; app.listen() would flush it, but the HTTPS server
+    // is created by hand, so without this every `new Logger(...)` line would be lost.
+    app.flushLogs();
     configureHttp(app);
     await app.init();
 

@@ -16,6 +16,13 @@ export const REDACT_PATHS = [
   '*.access_token',
   '*.token',
   '*.caKey',
+  // Admin auth: second factors, password changes, the setup code (issue 9 §1)
+  '*.totp',
+  '*.recoveryCode',
+  '*.recoveryCodes',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.setupCode',
   'config.bootstrap',
   'config.pki.masterKey',
 ];
