@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiResponse } from '@nestjs/swagger';
-import { ErrorResponseDto } from './auth.dto';
+import { ErrorResponseDto } from '../../common/error-response.dto';
 
 /** Documents error answers: each entry is [status, the ErrorCodes it can carry]. */
 export const ApiErrors = (...entries: [number, string][]) =>

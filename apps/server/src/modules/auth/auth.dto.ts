@@ -12,26 +12,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { ErrorCode } from '../../common/app-error';
 import { AdminRole } from './roles';
-
-/** The body of every error answer. */
-export class ErrorResponseDto {
-  @ApiProperty({ example: 403 })
-  statusCode: number;
-
-  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
-  code: ErrorCode;
-
-  @ApiProperty({ description: 'What went wrong, naming the field when the input is at fault' })
-  message: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  details?: Record<string, unknown>;
-
-  @ApiPropertyOptional()
-  requestId?: string;
-}
 
 export class AdminLoginDto {
   @ApiProperty({ example: 'admin' })

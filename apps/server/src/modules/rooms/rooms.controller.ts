@@ -15,7 +15,6 @@ import { AdminOnly, AnyRole } from '../auth/roles';
 import { CurrentJams, JamsAuthGuard, JamsPrincipal } from '../jams/jams-auth.guard';
 import {
   CreateRoomDto,
-  ErrorResponseDto,
   HostEnrollmentDto,
   HostEnrollmentRequestDto,
   HostStatusReportDto,
@@ -23,6 +22,7 @@ import {
   UpdateRoomDto,
 } from './rooms.dto';
 import { RoomsService } from './rooms.service';
+import { ErrorResponseDto } from '../../common/error-response.dto';
 
 const errors = (...statuses: [number, string][]) =>
   statuses.map(([status, description]) => ApiResponse({ status, description, type: ErrorResponseDto }));

@@ -15,25 +15,6 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { ErrorCode } from '../../common/app-error';
-
-/** The error body every route answers with (`ErrorCode` enum); see common/app-error.ts. */
-export class ErrorResponseDto {
-  @ApiProperty({ example: 404 })
-  statusCode: number;
-
-  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
-  code: ErrorCode;
-
-  @ApiProperty()
-  message: string;
-
-  @ApiPropertyOptional({ type: 'object', additionalProperties: true })
-  details?: Record<string, unknown>;
-
-  @ApiPropertyOptional()
-  requestId?: string;
-}
 
 export class PeopleRefDto {
   @ApiProperty({ type: [String], description: 'Usernames', example: ['alice'] })
