@@ -19,6 +19,7 @@ const ADMIN_UP = [OWNER, ADMIN];
 const HELPDESK_UP = [OWNER, ADMIN, HELPDESK];
 const OWNER_ONLY = [OWNER];
 const OWNER_AUDITOR = [OWNER, AUDITOR];
+const AUDIT_READERS = [OWNER, ADMIN, AUDITOR];
 
 type Row = { method: string; path: string; roles: AdminRole[] | 'public' };
 
@@ -61,7 +62,56 @@ const ROLE_TABLE: Row[] = [
   { method: 'DELETE', path: '/api/admin/users/:username/devices/:deviceId', roles: HELPDESK_UP },
   { method: 'POST', path: '/api/admin/users/:username/revoke', roles: ADMIN_UP },
   { method: 'GET', path: '/api/admin/groups', roles: ANY },
-  { method: 'PUT', path: '/api/admin/groups/:id/policy', roles: ADMIN_UP },
+  // Users, devices and tombstones.
+  { method: 'DELETE', path: '/api/admin/users/:username', roles: ADMIN_UP },
+  { method: 'POST', path: '/api/admin/devices/revoke', roles: HELPDESK_UP },
+  { method: 'GET', path: '/api/admin/users/:username/policy', roles: ANY },
+  { method: 'PUT', path: '/api/admin/users/:username/policy', roles: ADMIN_UP },
+  { method: 'DELETE', path: '/api/admin/users/:username/policy', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/users/:username/effective-policy', roles: ANY },
+  { method: 'GET', path: '/api/admin/devices', roles: ANY },
+  { method: 'GET', path: '/api/admin/tombstones', roles: ANY },
+  { method: 'DELETE', path: '/api/admin/tombstones/:username', roles: OWNER_ONLY },
+  { method: 'PATCH', path: '/api/admin/users/:username', roles: ADMIN_UP },
+  { method: 'POST', path: '/api/admin/users/:username/suspend', roles: HELPDESK_UP },
+  { method: 'POST', path: '/api/admin/users/:username/resume', roles: HELPDESK_UP },
+  { method: 'POST', path: '/api/admin/users/:username/password', roles: HELPDESK_UP },
+  { method: 'PATCH', path: '/api/admin/users/:username/devices/:deviceId', roles: ADMIN_UP },
+  // Groups and policies.
+  { method: 'POST', path: '/api/admin/groups', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/groups/:id', roles: ANY },
+  { method: 'PUT', path: '/api/admin/groups/:id', roles: ADMIN_UP },
+  { method: 'PUT', path: '/api/admin/groups/:id/members', roles: ADMIN_UP },
+  { method: 'DELETE', path: '/api/admin/groups/:id', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/policies', roles: ANY },
+  { method: 'POST', path: '/api/admin/policies', roles: ADMIN_UP },
+  { method: 'POST', path: '/api/admin/policies/logos', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/policies/default', roles: ANY },
+  { method: 'PUT', path: '/api/admin/policies/default', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/policies/:id', roles: ANY },
+  { method: 'PUT', path: '/api/admin/policies/:id', roles: ADMIN_UP },
+  { method: 'DELETE', path: '/api/admin/policies/:id', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/policies/:id/versions', roles: ANY },
+  { method: 'GET', path: '/api/admin/policies/:id/preview', roles: ANY },
+  // Audit log.
+  { method: 'GET', path: '/api/admin/audit', roles: AUDIT_READERS },
+  { method: 'GET', path: '/api/admin/audit/export', roles: AUDIT_READERS },
+  { method: 'GET', path: '/api/admin/audit/verify', roles: AUDIT_READERS },
+  // Certificate authority.
+  { method: 'GET', path: '/api/admin/ca', roles: OWNER_AUDITOR },
+  { method: 'GET', path: '/api/admin/certificates', roles: OWNER_AUDITOR },
+  { method: 'GET', path: '/api/admin/ca/settings', roles: OWNER_AUDITOR },
+  { method: 'PUT', path: '/api/admin/ca/settings', roles: OWNER_ONLY },
+  { method: 'POST', path: '/api/admin/ca/renewals', roles: OWNER_ONLY },
+  { method: 'POST', path: '/api/admin/ca/rotate', roles: OWNER_ONLY },
+  { method: 'POST', path: '/api/admin/ca/retire-previous', roles: OWNER_ONLY },
+  // Conference rooms.
+  { method: 'POST', path: '/api/admin/rooms', roles: ADMIN_UP },
+  { method: 'GET', path: '/api/admin/rooms', roles: ANY },
+  { method: 'GET', path: '/api/admin/rooms/:name', roles: ANY },
+  { method: 'PATCH', path: '/api/admin/rooms/:name', roles: ADMIN_UP },
+  { method: 'DELETE', path: '/api/admin/rooms/:name', roles: ADMIN_UP },
+  { method: 'POST', path: '/api/admin/rooms/:name/host-enrollment', roles: ADMIN_UP },
 ];
 
 interface Route {
