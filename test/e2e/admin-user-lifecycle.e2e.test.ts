@@ -633,3 +633,67 @@ describe('mTLS device login', () => {
     assert.equal((await deviceLogin(server, e)).status, 401, 'the replaced certificate is not the device’s anymore');
   });
 });
+
+describe('hostile input never makes a 500', () => {
+  test('NUL bytes and huge numbers in JAMS and admin routes get 4xx and write nothing', async () => {
+    const e = await enrollOk(server, 'alice', 'alice-password');
+    const tok = await deviceToken(server, e);
+    const userTok = (await userLogin('alice', 'alice-password')).json<{ access_token: string }>().access_token;
+    const before = await snapshot();
+    const cases: [string, () => Promise<{ status: number; json(): Record<string, unknown> }>, number, string][] = [
+      ['Basic name with NUL', () => userLogin('ali\u0000ce', 'alice-password'), 403, 'CREDENTIALS_REJECTED'],
+      [
+        'enroll name with NUL',
+        () => enroll(server, 'al\u0000', 'x-password', makeDevice()),
+        401,
+        'INVALID_CREDENTIALS',
+      ],
+      ['device id with NUL', () => api('DELETE', '/api/admin/users/alice/devices/%00'), 404, 'DEVICE_NOT_FOUND'],
+      [
+        'own device id with NUL',
+        () => server.request('DELETE', '/api/auth/device/%00', { token: userTok }),
+        404,
+        'DEVICE_NOT_FOUND',
+      ],
+      [
+        'contact with NUL',
+        () =>
+          server.request('POST', '/api/auth/contacts', {
+            token: tok,
+            body: [{ uri: 'a'.repeat(40), note: 'x\u0000' }],
+          }),
+        400,
+        'BODY_INVALID',
+      ],
+      [
+        'contact time 1e300',
+        () =>
+          server.request('POST', '/api/auth/contacts', { token: tok, body: [{ uri: 'a'.repeat(40), added: 1e300 }] }),
+        400,
+        'BODY_INVALID',
+      ],
+      [
+        'directory search with NUL',
+        async () => {
+          const res = await server.request('GET', '/api/auth/directory/search?queryString=%00', { token: tok });
+          return { status: res.status === 200 ? 299 : res.status, json: () => ({ code: 'OK' }) };
+        },
+        299,
+        'OK',
+      ],
+      [
+        'suspend reason with NUL',
+        () => api('POST', '/api/admin/users/alice/suspend', { reason: 'a\u0000' }),
+        400,
+        'VALIDATION_FAILED',
+      ],
+    ];
+    for (const [name, call, status, code] of cases) {
+      const res = await call();
+      assert.equal(res.status, status, `${name}: ${JSON.stringify(res.json())}`);
+      assert.equal(res.json().code, code, name);
+    }
+    const after = await snapshot();
+    assert.deepEqual({ ...after, audit: undefined }, { ...before, audit: undefined });
+  });
+});
