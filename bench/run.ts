@@ -7,8 +7,15 @@ import { BenchFigure } from './harness';
 import * as directory from './directory.bench';
 import * as jams from './jams.bench';
 import * as pki from './pki.bench';
+import * as users from './users.bench';
 
-const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = { pki, jams, directory, dht: require('./dht.bench') };
+const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = {
+  pki,
+  jams,
+  directory,
+  dht: require('./dht.bench'),
+  users,
+};
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);

@@ -164,11 +164,12 @@ export class AccountsService implements OnModuleInit {
   /** Revokes one device: certificate into the account's CRL, OCSP says revoked, its tokens are gone. */
   async revokeDevice(user: User, deviceId: string, actor: string): Promise<Device> {
     return this.tx.run(async (m) => {
-      const device = await this.devices.ofUser(user.id, deviceId.toLowerCase(), m, true);
+      const id = deviceId.toLowerCase();
+      const device = /^[0-9a-f]{64}$/.test(id) ? await this.devices.ofUser(user.id, id, m, true) : null;
       if (!device)
         throw new AppError(
           ErrorCode.DEVICE_NOT_FOUND,
-          `User "${user.username}" has no device ${deviceId.slice(0, 64)}`,
+          `User "${user.username}" has no device ${deviceId.slice(0, 64).replace(/[^\x20-\x7e]/g, '?')}`,
         );
       if (device.revokedAt) return device;
       await this.revokeDeviceRow(m, device, 'cessationOfOperation');

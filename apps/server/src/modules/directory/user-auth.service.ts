@@ -42,7 +42,11 @@ export class UserAuthService {
     const local = await this.users.byUsername(username);
     const config = await this.directory.config();
     let user: User | null = null;
-    if (local?.kind === 'room') {
+    // eslint-disable-next-line no-control-regex -- names with control characters are refused outright
+    if (/[\u0000-\u001f\u007f]/.test(username)) {
+      // No directory or stored name contains control characters: a plain wrong-credentials answer.
+      user = null;
+    } else if (local?.kind === 'room') {
       // rooms: a room's host enrolls with its one-time secret; a room never has a password.
       user = await this.rooms.authenticateHost(local, password);
     } else if (config.type === 'local' || local?.source === 'local') {
@@ -59,6 +63,13 @@ export class UserAuthService {
           this.limiter.succeed(ip, username);
           throw new AppError(ErrorCode.USER_SUSPENDED, `User "${found.username}" was deleted`);
         }
+        const holder = await this.users.byUsername(found.username.toLowerCase());
+        if (holder?.status === 'deleted') {
+          throw new AppError(
+            ErrorCode.USERNAME_RESERVED,
+            `The name "${holder.username}" belongs to a deleted user until an owner releases it`,
+          );
+        }
         user = await this.directory.upsertUser(config, found);
       } catch (err) {
         if (!(err instanceof AppError && err.code === ErrorCode.INVALID_CREDENTIALS)) throw err;
@@ -66,7 +77,12 @@ export class UserAuthService {
     }
     if (!user) {
       this.limiter.fail(ip, username);
-      await this.audit.record({ actor: `ip:${ip}`, action: 'user.login_failed', target: username.slice(0, 64) });
+      await this.audit.record({
+        actor: `ip:${ip}`,
+        action: 'user.login_failed',
+        // eslint-disable-next-line no-control-regex -- PostgreSQL text cannot hold NUL
+        target: username.replace(/[\u0000-\u001f\u007f]/g, '?').slice(0, 64),
+      });
       throw new AppError(ErrorCode.INVALID_CREDENTIALS, 'Wrong username or password');
     }
     this.limiter.succeed(ip, username);

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiBasicAuth, ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { createValidationPipe } from '../../common/validation';
 import type { User } from '../users/user.entity';
 import { CurrentJams, JamsAuthGuard, JamsPrincipal, RequireScope } from './jams-auth.guard';
@@ -37,6 +38,19 @@ export class JamsController {
   @BasicCredentials({ missing: 'HTTP Basic credentials are required to enroll a device' })
   @ApiOperation({ summary: 'Enroll a device: CSR in, certificate chain, receipt and policy out' })
   @ApiOkResponse({ type: EnrollmentResponseDto })
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.BODY_INVALID,
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.INVALID_CREDENTIALS,
+    ErrorCode.USER_SUSPENDED,
+    ErrorCode.TOO_MANY_ATTEMPTS,
+    ErrorCode.DEVICE_KEY_IN_USE,
+    ErrorCode.DEVICE_KEY_REVOKED,
+    ErrorCode.DEVICE_KEY_FORBIDDEN,
+    ErrorCode.DEVICE_ENROLLMENT_CONFLICT,
+    ErrorCode.DIRECTORY_UNAVAILABLE,
+  )
   enroll(
     @BasicUser() user: User,
     @Body(createValidationPipe({ allowUnknown: true })) body: EnrollDeviceDto,
@@ -51,6 +65,15 @@ export class JamsController {
   @BasicCredentials({ optional: true, rejectedAs: ErrorCode.CREDENTIALS_REJECTED })
   @ApiOperation({ summary: 'Token: device TLS client certificate → DEVICE, Basic → USER' })
   @ApiOkResponse({ type: JamsTokenDto })
+  @ApiErrors(
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.CREDENTIALS_REJECTED,
+    ErrorCode.DEVICE_UNKNOWN,
+    ErrorCode.DEVICE_REVOKED,
+    ErrorCode.DEVICE_CERTIFICATE_EXPIRED,
+    ErrorCode.USER_SUSPENDED,
+    ErrorCode.TOO_MANY_ATTEMPTS,
+  )
   login(
     @BasicUser() user: User | null,
     @ClientCertificate() peer: X509Certificate | undefined,
@@ -64,6 +87,7 @@ export class JamsController {
   @UseGuards(JamsAuthGuard)
   @ApiOperation({ summary: "The caller's devices, revoked ones flagged" })
   @ApiOkResponse({ type: [JamsDeviceDto] })
+  @ApiErrors(ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   devices(@CurrentJams() p: JamsPrincipal): Promise<JamsDeviceDto[]> {
     return this.jams.devices(p.user);
   }
@@ -74,6 +98,7 @@ export class JamsController {
   @RequireScope('USER')
   @ApiOperation({ summary: 'Revoke one of the caller’s devices (USER token)' })
   @ApiOkResponse({ type: RevokeResultDto })
+  @ApiErrors(ErrorCode.UNAUTHENTICATED, ErrorCode.SCOPE_INSUFFICIENT, ErrorCode.DEVICE_NOT_FOUND)
   async revoke(@CurrentJams() p: JamsPrincipal, @Param('deviceId') deviceId: string): Promise<RevokeResultDto> {
     await this.jams.revokeOwnDevice(p.user, deviceId);
     return { success: true };
@@ -85,6 +110,7 @@ export class JamsController {
   @UseGuards(JamsAuthGuard)
   @ApiBody(syncBody)
   @ApiOperation({ summary: 'Merge the device’s contacts; answers the merged list' })
+  @ApiErrors(ErrorCode.BODY_INVALID, ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   contacts(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
     // rooms: a room's contacts are exactly its members (none when everyone may call).
     if (p.user.kind === 'room') return this.rooms.contacts(p.user);
@@ -97,6 +123,7 @@ export class JamsController {
   @UseGuards(JamsAuthGuard)
   @ApiBody(syncBody)
   @ApiOperation({ summary: 'Merge the device’s conversations; answers the merged list' })
+  @ApiErrors(ErrorCode.BODY_INVALID, ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   conversations(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
     return this.sync.merge(p.user.id, 'conversation', body);
   }
@@ -107,6 +134,7 @@ export class JamsController {
   @UseGuards(JamsAuthGuard)
   @ApiBody(syncBody)
   @ApiOperation({ summary: 'Merge the device’s conversation requests; answers the merged list' })
+  @ApiErrors(ErrorCode.BODY_INVALID, ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   conversationRequests(@CurrentJams() p: JamsPrincipal, @Body() body: unknown): Promise<Record<string, unknown>[]> {
     return this.sync.merge(p.user.id, 'conversationRequest', body);
   }
@@ -115,6 +143,7 @@ export class JamsController {
   @ApiBearerAuth()
   @UseGuards(JamsAuthGuard)
   @ApiOperation({ summary: 'The organization policy as flat Jami daemon keys' })
+  @ApiErrors(ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   @ApiOkResponse({
     schema: {
       type: 'object',
@@ -130,6 +159,7 @@ export class JamsController {
   @UseGuards(JamsAuthGuard)
   @ApiOperation({ summary: 'Search the organization directory (enrolled users)' })
   @ApiOkResponse({ type: DirectorySearchResponseDto })
+  @ApiErrors(ErrorCode.UNAUTHENTICATED, ErrorCode.DEVICE_REVOKED)
   async search(@Query('queryString') queryString?: string): Promise<DirectorySearchResponseDto> {
     return { profiles: await this.jams.search(queryString) };
   }

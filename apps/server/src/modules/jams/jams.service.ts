@@ -22,8 +22,12 @@ import { DirectoryProfileDto, EnrollDeviceDto, JamsDeviceDto, JamsTokenDto } fro
 
 export const NAME_SERVER_PATH = '/api/nameserver';
 
-/** A re-enrollment of a key whose certificate is younger than this is taken for a concurrent duplicate. */
-export const DUPLICATE_ENROLLMENT_WINDOW_MS = 10_000;
+/**
+ * A re-enrollment of a key whose certificate is younger than this is taken for a duplicate of a concurrent
+ * request (clients re-enroll only when they have no valid identity, never a minute after enrolling). The age
+ * counts from the start of the transaction that issued it, which may include an account key generation.
+ */
+export const DUPLICATE_ENROLLMENT_WINDOW_MS = 60_000;
 
 export type EnrollmentAnswer = Record<string, string | number | boolean>;
 

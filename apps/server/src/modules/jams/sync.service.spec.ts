@@ -4,7 +4,7 @@ import { AppError } from '../../common/app-error';
 import { SyncService } from './sync.service';
 
 // validate() runs before any database access, so a service without a data source exercises it.
-const service = new SyncService(undefined as never);
+const service = new SyncService(undefined as never, undefined as never);
 const reject = (kind: 'contact' | 'conversation' | 'conversationRequest', body: unknown, message: RegExp) =>
   assert.rejects(service.merge('u', kind, body), (e: unknown) => e instanceof AppError && message.test(e.message));
 
@@ -15,6 +15,8 @@ test('sync bodies are checked item by item with messages naming the problem', as
   await reject('contact', [{ uri: 'a'.repeat(40), added: -1 }], /"added" must be a non-negative integer/);
   await reject('conversation', [{ id: 'c1', createdMs: 'soon' }], /"createdMs" must be a non-negative integer/);
   await reject('conversationRequest', [{ from: 'x' }], /"conversationId" is missing/);
+  await reject('contact', [{ uri: 'a'.repeat(40), added: 1e300 }], /"added" must be a non-negative integer/);
+  await reject('conversation', [{ id: 'c1', title: 'a\u0000b' }], /Item 0 contains a NUL character/);
   await reject(
     'contact',
     Array.from({ length: 10_001 }, () => ({})),

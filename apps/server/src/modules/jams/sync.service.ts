@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
+import { TransactionRunner } from '../../database/transaction-runner';
 import { SyncItem, SyncKind } from './sync-item.entity';
 
 interface KindSpec {
@@ -27,11 +28,14 @@ export const MAX_SYNC_ITEMS = 10_000;
  */
 @Injectable()
 export class SyncService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectRepository(SyncItem) private readonly items: Repository<SyncItem>,
+    private readonly tx: TransactionRunner,
+  ) {}
 
   async merge(userId: string, kind: SyncKind, body: unknown): Promise<Record<string, unknown>[]> {
     const items = this.validate(kind, body);
-    await this.dataSource.transaction(async (m) => {
+    await this.tx.run(async (m) => {
       for (const { key, data, updatedMs } of items) {
         await m.query(
           `INSERT INTO sync_items (user_id, kind, item_key, data, updated_ms) VALUES ($1, $2, $3, $4, $5)
@@ -41,9 +45,7 @@ export class SyncService {
         );
       }
     });
-    const rows = await this.dataSource
-      .getRepository(SyncItem)
-      .find({ where: { userId, kind }, order: { itemKey: 'ASC' } });
+    const rows = await this.items.find({ where: { userId, kind }, order: { itemKey: 'ASC' } });
     return rows.map((r) => r.data);
   }
 
@@ -62,6 +64,9 @@ export class SyncService {
         throw new AppError(ErrorCode.BODY_INVALID, `Item ${i} must be a JSON object`);
       }
       const item = raw as Record<string, unknown>;
+      if (JSON.stringify(item).includes('\\u0000')) {
+        throw new AppError(ErrorCode.BODY_INVALID, `Item ${i} contains a NUL character`);
+      }
       const key = item[spec.key];
       if (typeof key !== 'string' || !spec.keyPattern.test(key)) {
         throw new AppError(ErrorCode.BODY_INVALID, `Item ${i}: "${spec.key}" is missing or malformed`);
@@ -74,8 +79,11 @@ export class SyncService {
         ] as const) {
           const v = item[name];
           if (v === undefined) continue;
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-            throw new AppError(ErrorCode.BODY_INVALID, `Item ${i}: "${name}" must be a non-negative integer`);
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v * scale > Number.MAX_SAFE_INTEGER) {
+            throw new AppError(
+              ErrorCode.BODY_INVALID,
+              `Item ${i}: "${name}" must be a non-negative integer (milliseconds up to 2^53)`,
+            );
           }
           updatedMs = Math.max(updatedMs, v * scale);
         }

@@ -1,5 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { NameserverService } from './nameserver.service';
 
 export class NameLookupDto {
@@ -24,7 +26,7 @@ export class NameserverController {
   @Get('name/:name')
   @ApiOperation({ summary: 'Name → Jami ID (case-insensitive)' })
   @ApiOkResponse({ type: NameLookupDto })
-  @ApiNotFoundResponse({ description: 'NAME_NOT_FOUND' })
+  @ApiErrors(ErrorCode.NAME_NOT_FOUND)
   name(@Param('name') name: string): Promise<NameLookupDto> {
     return this.names.byName(name);
   }
@@ -32,7 +34,7 @@ export class NameserverController {
   @Get('addr/:addr')
   @ApiOperation({ summary: 'Jami ID → name' })
   @ApiOkResponse({ type: AddressLookupDto })
-  @ApiNotFoundResponse({ description: 'ADDRESS_NOT_FOUND' })
+  @ApiErrors(ErrorCode.ADDRESS_NOT_FOUND)
   addr(@Param('addr') addr: string): Promise<AddressLookupDto> {
     return this.names.byAddress(addr);
   }
