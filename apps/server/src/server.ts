@@ -7,7 +7,8 @@ import express from 'express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { AppError, ErrorCode } from './common/app-error';
+import { useBodyParsers } from './common/body-parsing';
+import { RequestInputGuard } from './common/request-input.guard';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { prepareInfrastructure } from './infrastructure';
@@ -26,27 +27,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Turns body-parser failures into domain errors, so the global filter answers them like any other. */
-function bodyParserErrors(
-  err: { type?: string } | undefined,
-  _req: unknown,
-  _res: unknown,
-  next: (e?: unknown) => void,
-) {
-  if (err?.type === 'entity.parse.failed') next(new AppError(ErrorCode.BODY_INVALID, 'Request body is not valid JSON'));
-  else if (err?.type === 'entity.too.large') next(new AppError(ErrorCode.BODY_TOO_LARGE, 'Request body is too large'));
-  else next(err);
-}
-
 export function configureHttp(app: INestApplication): void {
   // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
   app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
     next();
   });
-  app.use(express.json({ limit: '256kb' }));
-  app.use(express.raw({ type: ['application/ocsp-request'], limit: '64kb' }));
-  app.use(bodyParserErrors);
+  useBodyParsers(app);
+  app.useGlobalGuards(new RequestInputGuard());
   app.useGlobalPipes(createValidationPipe());
   const expressApp = app.getHttpAdapter().getInstance() as express.Express;
   expressApp.disable('x-powered-by');
@@ -63,6 +51,9 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
       { bufferLogs: true, bodyParser: false },
     );
     app.useLogger(app.get(PinoLogger));
+    // Nest flushes its start-up buffer in app.listen(), which this server does not call (it serves HTTPS
+    // itself): without this, every line logged through Nest's Logger (the error filter's included) is lost.
+    app.flushLogs();
     configureHttp(app);
     await app.init();
 

@@ -38,6 +38,9 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   NOT_READY = 'NOT_READY',
   INTERNAL = 'INTERNAL',
+  // --- Bad input (request parsing) ---
+  /** A body in a media type or content encoding the route does not accept. */
+  MEDIA_TYPE_UNSUPPORTED = 'MEDIA_TYPE_UNSUPPORTED',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -75,6 +78,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.DATABASE_UNAVAILABLE]: 503,
   [ErrorCode.NOT_READY]: 503,
   [ErrorCode.INTERNAL]: 500,
+  // --- Bad input (request parsing) ---
+  [ErrorCode.MEDIA_TYPE_UNSUPPORTED]: 415,
 };
 
 export class AppError extends Error {
