@@ -37,9 +37,13 @@ test('the committed libs/api-client schema is generated from the committed opena
 test('every operation documents its errors with ErrorResponseDto, whose code is the ErrorCode enum', async () => {
   const doc = await generateOpenApiDocument();
   const schemas = doc.components?.schemas ?? {};
-  const dto = schemas.ErrorResponseDto as { properties: Record<string, { $ref?: string }>; required: string[] };
+  const dto = schemas.ErrorResponseDto as {
+    properties: Record<string, { $ref?: string; allOf?: { $ref?: string }[] }>;
+    required: string[];
+  };
   assert.deepEqual([...dto.required].sort(), ['code', 'message', 'requestId', 'statusCode']);
-  assert.equal(dto.properties.code.$ref, '#/components/schemas/ErrorCode');
+  const code = dto.properties.code;
+  assert.equal(code.$ref ?? code.allOf?.[0]?.$ref, '#/components/schemas/ErrorCode');
   const errorCodes = (schemas.ErrorCode as { enum: string[] }).enum;
   for (const code of ['VALIDATION_FAILED', 'BODY_INVALID', 'MEDIA_TYPE_UNSUPPORTED', 'INTERNAL']) {
     assert.ok(errorCodes.includes(code), code);

@@ -901,7 +901,6 @@ export interface components {
              * @example 400
              */
             statusCode: number;
-            /** @example VALIDATION_FAILED */
             code: components["schemas"]["ErrorCode"];
             /** @description What went wrong, naming the field when the input is at fault */
             message: string;

@@ -6,7 +6,7 @@ export class ErrorResponseDto {
   @ApiProperty({ description: 'HTTP status code', example: 400 })
   statusCode: number;
 
-  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode', example: ErrorCode.VALIDATION_FAILED })
+  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' })
   code: ErrorCode;
 
   @ApiProperty({ description: 'What went wrong, naming the field when the input is at fault' })
