@@ -5,6 +5,8 @@ import { DirectoryIntegration1795304793054 } from './1795304793054-DirectoryInte
 
 import { GroupPolicies1795306730886 } from './1795306730886-GroupPolicies';
 
+import { AuditActionCounts1796671711005 } from './1796671711005-AuditActionCounts';
+
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -13,4 +15,5 @@ export const MIGRATIONS: Function[] = [
   JamsProtocol1795303746296,
   DirectoryIntegration1795304793054,
   GroupPolicies1795306730886,
+  AuditActionCounts1796671711005,
 ];

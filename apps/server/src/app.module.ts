@@ -19,6 +19,7 @@ import { DirectoryModule } from './modules/directory/directory.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
 import { QueueModule } from './modules/queue/queue.module';
 import { SetupModule } from './modules/setup/setup.module';
@@ -89,6 +90,7 @@ export class AppModule {
         JamsModule,
         NameserverModule,
         GroupsModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

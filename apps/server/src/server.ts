@@ -13,6 +13,7 @@ import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
+import { MetricsService } from './modules/metrics/metrics.service';
 import { SetupService } from './modules/setup/setup.service';
 import { buildOpenApiDocument } from './openapi';
 import { registerProcessors, scheduleRecurringJobs } from './worker';
@@ -28,6 +29,7 @@ export interface RunningServer {
 }
 
 export function configureHttp(app: INestApplication): void {
+  app.use(app.get(MetricsService).httpMiddleware());
   // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
   app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');

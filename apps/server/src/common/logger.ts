@@ -18,6 +18,7 @@ export const REDACT_PATHS = [
   '*.caKey',
   'config.bootstrap',
   'config.pki.masterKey',
+  'config.metrics.token',
 ];
 
 export function createLogger(level: string, format: 'json' | 'pretty', destination?: NodeJS.WritableStream): Logger {

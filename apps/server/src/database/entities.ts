@@ -1,5 +1,6 @@
 import { Account } from '../modules/accounts/account.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { AuditActionCount } from '../modules/audit/audit-action-count.entity';
 import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
 import { PooledAccountKey } from '../modules/ca/account-key.entity';
@@ -36,4 +37,5 @@ export const ENTITIES = [
   Setting,
   SyncItem,
   User,
+  AuditActionCount,
 ];

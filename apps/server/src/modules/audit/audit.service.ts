@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { AuditActionCount } from './audit-action-count.entity';
 import { AuditEvent } from './audit-event.entity';
 
 export interface AuditEntry {
@@ -28,5 +29,19 @@ export class AuditService {
         details: entry.details ?? null,
       }),
     );
+  }
+
+  // --- Read model for /metrics (metrics work): counts kept by triggers, see AuditActionCount. ---
+
+  /** How many audit events each action has, over the whole log (every replica's, since the first start). */
+  async countByAction(): Promise<Map<string, number>> {
+    const rows = await this.events.manager
+      .getRepository(AuditActionCount)
+      .createQueryBuilder('c')
+      .select('c.action', 'action')
+      .addSelect('SUM(c.count)', 'count')
+      .groupBy('c.action')
+      .getRawMany<{ action: string; count: string }>();
+    return new Map(rows.map((r) => [r.action, Number(r.count)]));
   }
 }

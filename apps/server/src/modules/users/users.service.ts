@@ -99,4 +99,29 @@ export class UsersService {
       })),
     };
   }
+
+  // --- Read model for /metrics (metrics work) ---
+
+  /** Users per status and source. */
+  async countByStatusAndSource(): Promise<{ status: string; source: string; count: number }[]> {
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .select('u.status', 'status')
+      .addSelect('u.source', 'source')
+      .addSelect('COUNT(*)', 'count')
+      .groupBy('u.status')
+      .addGroupBy('u.source')
+      .getRawMany<{ status: string; source: string; count: string }>();
+    return rows.map((r) => ({ status: r.status, source: r.source, count: Number(r.count) }));
+  }
+
+  /** Enrolled devices, active and revoked. */
+  async countDevicesByStatus(): Promise<{ active: number; revoked: number }> {
+    const row = await this.devices
+      .createQueryBuilder('d')
+      .select('COUNT(*) FILTER (WHERE d.revoked_at IS NULL)', 'active')
+      .addSelect('COUNT(*) FILTER (WHERE d.revoked_at IS NOT NULL)', 'revoked')
+      .getRawOne<{ active: string; revoked: string }>();
+    return { active: Number(row?.active ?? 0), revoked: Number(row?.revoked ?? 0) };
+  }
 }
