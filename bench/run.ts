@@ -6,9 +6,16 @@ import path from 'node:path';
 import { BenchFigure } from './harness';
 import * as directory from './directory.bench';
 import * as jams from './jams.bench';
+import * as metrics from './metrics.bench';
 import * as pki from './pki.bench';
 
-const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = { pki, jams, directory, dht: require('./dht.bench') };
+const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = {
+  pki,
+  jams,
+  directory,
+  dht: require('./dht.bench'),
+  metrics,
+};
 
 function fmt(n: number): string {
   return n >= 100 ? n.toFixed(0) : n >= 10 ? n.toFixed(1) : n.toFixed(2);
