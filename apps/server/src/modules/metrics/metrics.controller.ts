@@ -8,6 +8,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
+import { AnyRole } from '../auth/roles';
 import { MetricsGuard } from './metrics.guard';
 import { MetricsService } from './metrics.service';
 
@@ -19,6 +20,7 @@ export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Get()
+  @AnyRole() // admins of every role may read; MetricsGuard also takes ENCLAVE_METRICS_TOKEN
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   @ApiOperation({
