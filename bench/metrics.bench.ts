@@ -53,9 +53,9 @@ export async function run(): Promise<BenchFigure[]> {
     let i = 0;
     const record = () => audit.record({ actor: 'bench', action: ACTIONS[i++ % ACTIONS.length], target: 'x' });
     const withTrigger = await rate(record, SECONDS, 8);
-    await ds.query('ALTER TABLE audit_events DISABLE TRIGGER trg_audit_action_counts_row');
+    await ds.query('ALTER TABLE audit_events DISABLE TRIGGER trg_audit_action_counts_insert');
     const withoutTrigger = await rate(record, SECONDS, 8);
-    await ds.query('ALTER TABLE audit_events ENABLE TRIGGER trg_audit_action_counts_row');
+    await ds.query('ALTER TABLE audit_events ENABLE TRIGGER trg_audit_action_counts_insert');
 
     const rows = `${(ROWS / 1e6).toFixed(ROWS % 1e6 ? 1 : 0)}M audit rows`;
     return [

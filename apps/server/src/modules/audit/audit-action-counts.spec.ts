@@ -53,6 +53,12 @@ test('countByAction follows inserts from concurrent transactions, rollbacks, del
   assert.equal((await groupBy()).get('device.enrolled'), 96);
   assert.deepEqual(sorted(await audit.countByAction()), sorted(await groupBy()));
 
+  // One bulk statement, and an update that leaves the action alone.
+  await ds.query(
+    "INSERT INTO audit_events (actor, action) SELECT 'bulk', 'user.created' FROM generate_series(1, 5000)",
+  );
+  await ds.query("UPDATE audit_events SET target = 'changed' WHERE actor = 'bulk'");
+  assert.equal((await audit.countByAction()).get('user.created'), 5000);
   await ds.query("DELETE FROM audit_events WHERE action = 'device.revoked' AND target = 't0'");
   await ds.query(
     "UPDATE audit_events SET action = 'admin.login_failed' WHERE action = 'admin.login' AND target = 't1'",
