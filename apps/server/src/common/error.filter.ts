@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { PkiError } from '@enclave/pki';
 import { AppError, ErrorBody, ErrorCode, ERROR_STATUS } from './app-error';
+import { routeTemplate } from './route-template';
 
 /** Maps every error to `{ statusCode, code, message, details?, requestId }`; causes are logged, never sent. */
 @Catch()
@@ -20,7 +21,7 @@ export class AppErrorFilter implements ExceptionFilter {
       code: body.code,
       requestId: body.requestId,
       method: req.method,
-      route: routeOf(req),
+      route: routeTemplate(req),
     };
     if (body.statusCode >= 500) {
       this.logger.error(context, body.message);
@@ -74,12 +75,6 @@ export class AppErrorFilter implements ExceptionFilter {
 function isDataException(err: unknown): boolean {
   const code = err instanceof QueryFailedError ? (err as QueryFailedError & { code?: unknown }).code : undefined;
   return typeof code === 'string' && code.startsWith('22');
-}
-
-/** The route template (`/api/admin/users/:username`), never the raw path with its names and ids. */
-function routeOf(req: Request): string | undefined {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` : undefined;
 }
 
 function errorBody(code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorBody {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { routeTemplate } from '../../common/route-template';
 import { poolStats } from '../../database/pool-stats';
 import { AuditService } from '../audit/audit.service';
 import { DirectorySyncService } from '../directory/directory-sync.service';
@@ -25,12 +26,6 @@ const REVOCATION_ACTIONS: Record<string, string> = {
   'user.deprovisioned': 'deprovisioned',
 };
 const LOGIN_KINDS = ['admin', 'device', 'user'];
-
-/** The route template of a request (`/api/admin/users/:username`), or `unmatched`: never the raw path. */
-export function routeTemplate(req: Request): string {
-  const path = (req.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? `${req.baseUrl ?? ''}${path}` : 'unmatched';
-}
 
 interface DatabaseFigures {
   users: { status: string; source: string; count: number }[];
