@@ -29,7 +29,7 @@ async function main(): Promise<void> {
     console.log(`# ${suite}`);
     for (const f of await mod.run()) {
       console.log(
-        `${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}`,
+        `${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}${f.note ? ` | ${f.note}` : ''}`,
       );
       rows.push(
         `| ${suite} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | **${f.ratio.toFixed(3)}** | ${f.note ?? ''} |`,
