@@ -6,6 +6,7 @@ import path from 'node:path';
 import { BenchFigure } from './harness';
 import * as directory from './directory.bench';
 import * as jams from './jams.bench';
+import * as metrics from './metrics.bench';
 import * as pki from './pki.bench';
 import * as users from './users.bench';
 
@@ -15,6 +16,7 @@ const SUITES: Record<string, { run(): Promise<BenchFigure[]> }> = {
   directory,
   dht: require('./dht.bench'),
   users,
+  metrics,
 };
 
 function fmt(n: number): string {
@@ -29,7 +31,7 @@ async function main(): Promise<void> {
     console.log(`# ${suite}`);
     for (const f of await mod.run()) {
       console.log(
-        `${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}`,
+        `${f.name}: ${fmt(f.value)} ${f.unit} | baseline ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | ratio ${f.ratio.toFixed(3)}${f.note ? ` | ${f.note}` : ''}`,
       );
       rows.push(
         `| ${suite} | ${f.name} | ${fmt(f.value)} ${f.unit} | ${f.baseline.name}: ${fmt(f.baseline.value)} ${f.baseline.unit} | **${f.ratio.toFixed(3)}** | ${f.note ?? ''} |`,

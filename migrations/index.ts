@@ -11,6 +11,7 @@ import { AuditChain1796670981959 } from './1796670981959-AuditChain';
 import { PoliciesAndLocalGroups1796671256873 } from './1796671256873-PoliciesAndLocalGroups';
 import { CaOperations1796670958055 } from './1796670958055-CaOperations';
 import { ConferenceRooms1796670968021 } from './1796670968021-ConferenceRooms';
+import { AuditActionCounts1796671711005 } from './1796671711005-AuditActionCounts';
 
 // Every migration, in order. `npm run migration:generate -- migrations/<PascalCaseName>` writes a new file;
 // add its class here.
@@ -26,4 +27,5 @@ export const MIGRATIONS: Function[] = [
   PoliciesAndLocalGroups1796671256873,
   AdminRolesSessionsMfa1796671385000,
   UsersAndDevices1796671474322,
+  AuditActionCounts1796671711005,
 ];

@@ -21,6 +21,7 @@ import { DirectoryModule } from './modules/directory/directory.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { HealthModule } from './modules/health/health.module';
 import { JamsModule } from './modules/jams/jams.module';
+import { MetricsModule } from './modules/metrics/metrics.module';
 import { NameserverModule } from './modules/nameserver/nameserver.module';
 import { PolicyModule } from './modules/policy/policy.module';
 import { QueueModule } from './modules/queue/queue.module';
@@ -98,6 +99,7 @@ export class AppModule implements NestModule {
         GroupsModule,
         PolicyModule,
         RoomsModule,
+        MetricsModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

@@ -3,9 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, getSchemaPath, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import pino from 'pino';
 import { AppModule } from './app.module';
+import { ErrorResponseDto } from './common/error-response.dto';
 import { SecretBox } from './common/secret-box';
 import { loadConfig } from './config/app-config';
 
@@ -20,9 +21,37 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config, {
+  const doc = SwaggerModule.createDocument(app, config, {
     operationIdFactory: (controller, method) => `${controller.replace(/Controller$/, '')}_${method}`,
+    extraModels: [ErrorResponseDto],
   });
+  return withErrorResponses(doc);
+}
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+/**
+ * Every operation answers errors with ErrorResponseDto (the global filter's shape): it becomes the
+ * `default` response of each operation, and the explicitly documented 4xx/5xx responses keep their
+ * descriptions and get the same schema. Applied here, so a new route is covered without a decorator.
+ */
+export function withErrorResponses(doc: OpenAPIObject): OpenAPIObject {
+  const content = { 'application/json': { schema: { $ref: getSchemaPath(ErrorResponseDto) } } };
+  for (const item of Object.values(doc.paths)) {
+    for (const method of HTTP_METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (response && /^[45]\d\d$/.test(status) && !('$ref' in response) && !response.content)
+          response.content = content;
+      }
+      op.responses.default ??= {
+        description: 'Error: `{ statusCode, code, message, details?, requestId }`',
+        content,
+      };
+    }
+  }
+  return doc;
 }
 
 /** Stable text of the document, as committed in apps/server/openapi.json. */

@@ -7,11 +7,13 @@ import express from 'express';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { AppError, ErrorCode } from './common/app-error';
+import { useBodyParsers } from './common/body-parsing';
+import { RequestInputGuard } from './common/request-input.guard';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
+import { MetricsService } from './modules/metrics/metrics.service';
 import { SetupService } from './modules/setup/setup.service';
 import { buildOpenApiDocument } from './openapi';
 import { registerProcessors, scheduleRecurringJobs } from './worker';
@@ -26,27 +28,15 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Turns body-parser failures into domain errors, so the global filter answers them like any other. */
-function bodyParserErrors(
-  err: { type?: string } | undefined,
-  _req: unknown,
-  _res: unknown,
-  next: (e?: unknown) => void,
-) {
-  if (err?.type === 'entity.parse.failed') next(new AppError(ErrorCode.BODY_INVALID, 'Request body is not valid JSON'));
-  else if (err?.type === 'entity.too.large') next(new AppError(ErrorCode.BODY_TOO_LARGE, 'Request body is too large'));
-  else next(err);
-}
-
 export function configureHttp(app: INestApplication): void {
+  app.use(app.get(MetricsService).httpMiddleware());
   // managerUri with a trailing slash makes clients request //api/...: fold leading slashes.
   app.use((req: express.Request, _res: express.Response, next: express.NextFunction) => {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
     next();
   });
-  app.use(express.json({ limit: '256kb' }));
-  app.use(express.raw({ type: ['application/ocsp-request'], limit: '64kb' }));
-  app.use(bodyParserErrors);
+  useBodyParsers(app);
+  app.useGlobalGuards(new RequestInputGuard());
   app.useGlobalPipes(createValidationPipe());
   const expressApp = app.getHttpAdapter().getInstance() as express.Express;
   expressApp.disable('x-powered-by');

@@ -94,6 +94,9 @@ export enum ErrorCode {
   ROOM_NAME_TAKEN = 'ROOM_NAME_TAKEN',
   /** A room-host route called by something else than a room's own device. */
   ROOM_HOST_ONLY = 'ROOM_HOST_ONLY',
+  // --- Bad input (request parsing) ---
+  /** A body in a media type or content encoding the route does not accept. */
+  MEDIA_TYPE_UNSUPPORTED = 'MEDIA_TYPE_UNSUPPORTED',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -177,6 +180,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.ROOM_NOT_FOUND]: 404,
   [ErrorCode.ROOM_NAME_TAKEN]: 409,
   [ErrorCode.ROOM_HOST_ONLY]: 403,
+  // --- Bad input (request parsing) ---
+  [ErrorCode.MEDIA_TYPE_UNSUPPORTED]: 415,
 };
 
 export class AppError extends Error {

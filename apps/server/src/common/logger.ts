@@ -25,6 +25,7 @@ export const REDACT_PATHS = [
   '*.setupCode',
   'config.bootstrap',
   'config.pki.masterKey',
+  'config.metrics.token',
 ];
 
 export function createLogger(level: string, format: 'json' | 'pretty', destination?: NodeJS.WritableStream): Logger {

@@ -50,6 +50,8 @@ export interface AppConfig {
   };
   /** Default policy sent to devices as Jami daemon keys. */
   policy: { defaults: PolicySettings };
+  /** GET /metrics also accepts this bearer token (for a Prometheus server), besides admin tokens. */
+  metrics: { token?: string };
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -140,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? 'json' },
     policy: { defaults: policy },
+    metrics: { token: e.ENCLAVE_METRICS_TOKEN },
   };
 }
 

@@ -78,6 +78,9 @@ export const envSchema = z.object({
   ENCLAVE_DEVICE_TOKEN_TTL: int(3600, 60, 604800),
   ENCLAVE_LOGIN_MAX_FAILURES: int(5, 1, 1000),
   ENCLAVE_LOGIN_WINDOW_SECONDS: int(900, 1, 86400),
+  ENCLAVE_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 24, {
+    message: 'must be at least 24 characters',
+  }),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
 });

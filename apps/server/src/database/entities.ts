@@ -1,5 +1,6 @@
 import { Account } from '../modules/accounts/account.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { AuditActionCount } from '../modules/audit/audit-action-count.entity';
 import { AccessToken } from '../modules/auth/access-token.entity';
 import { Admin } from '../modules/auth/admin.entity';
 import { AdminSession } from '../modules/auth/admin-session.entity';
@@ -48,4 +49,5 @@ export const ENTITIES = [
   UserPolicy,
   // CA operations
   CaSettings,
+  AuditActionCount,
 ];

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository, SelectQueryBuilder } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { currentRequest } from '../../common/request-context';
+import { AuditActionCount } from './audit-action-count.entity';
 import { AuditEvent } from './audit-event.entity';
 import { AuditEventResponseDto, AuditFilterQueryDto } from './audit.dto';
 import { ChainedContent, chainHash, GENESIS_HASH, storableJson, storableText } from './audit-chain';
@@ -285,5 +286,19 @@ export class AuditService {
     if (from) qb.andWhere('e.at >= :from', { from });
     if (to) qb.andWhere('e.at < :to', { to });
     return qb;
+  }
+
+  // --- Read model for /metrics (metrics work): counts kept by triggers, see AuditActionCount. ---
+
+  /** How many audit events each action has, over the whole log (every replica's, since the first start). */
+  async countByAction(): Promise<Map<string, number>> {
+    const rows = await this.events.manager
+      .getRepository(AuditActionCount)
+      .createQueryBuilder('c')
+      .select('c.action', 'action')
+      .addSelect('SUM(c.count)', 'count')
+      .groupBy('c.action')
+      .getRawMany<{ action: string; count: string }>();
+    return new Map(rows.map((r) => [r.action, Number(r.count)]));
   }
 }

@@ -357,4 +357,35 @@ export class DirectorySyncService {
     );
     await this.groups.mirror(config.type as 'ldap' | 'ad', groups);
   }
+
+  // --- Read model for /metrics (metrics work) ---
+
+  /** Finished and pending runs per status, with their summed duration and the latest finished run. */
+  async runStats(): Promise<{
+    byStatus: { status: string; count: number; durationSeconds: number }[];
+    last: { status: string; finishedAt: Date; durationSeconds: number } | null;
+  }> {
+    const repo = this.runs;
+    const duration = 'COALESCE(EXTRACT(EPOCH FROM (r.finished_at - r.started_at)), 0)';
+    const rows = await repo
+      .createQueryBuilder('r')
+      .select('r.status', 'status')
+      .addSelect('COUNT(*)', 'count')
+      .addSelect(`SUM(${duration})`, 'duration')
+      .groupBy('r.status')
+      .getRawMany<{ status: string; count: string; duration: string }>();
+    const last = await repo
+      .createQueryBuilder('r')
+      .select('r.status', 'status')
+      .addSelect('r.finished_at', 'finishedAt')
+      .addSelect(duration, 'duration')
+      .where('r.finished_at IS NOT NULL')
+      .orderBy('r.finished_at', 'DESC')
+      .limit(1)
+      .getRawOne<{ status: string; finishedAt: Date; duration: string }>();
+    return {
+      byStatus: rows.map((r) => ({ status: r.status, count: Number(r.count), durationSeconds: Number(r.duration) })),
+      last: last ? { status: last.status, finishedAt: last.finishedAt, durationSeconds: Number(last.duration) } : null,
+    };
+  }
 }

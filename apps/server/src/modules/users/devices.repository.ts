@@ -128,4 +128,14 @@ export class DevicesRepository {
   async markRevoked(id: string, m: EntityManager): Promise<void> {
     await this.repo(m).update({ id }, { revokedAt: new Date() });
   }
+
+  /** Enrolled devices, active and revoked, for /metrics. */
+  async countByStatus(): Promise<{ active: number; revoked: number }> {
+    const row = await this.devices
+      .createQueryBuilder('d')
+      .select('COUNT(*) FILTER (WHERE d.revoked_at IS NULL)', 'active')
+      .addSelect('COUNT(*) FILTER (WHERE d.revoked_at IS NOT NULL)', 'revoked')
+      .getRawOne<{ active: string; revoked: string }>();
+    return { active: Number(row?.active ?? 0), revoked: Number(row?.revoked ?? 0) };
+  }
 }

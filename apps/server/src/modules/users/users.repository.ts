@@ -232,4 +232,18 @@ export class UsersRepository {
     const rows: { id: string }[] = await this.repo(m).query('SELECT id FROM users WHERE lower(dn) = ANY($1)', [dns]);
     return rows.map((r) => r.id);
   }
+
+  /** People (room accounts left out) per status and source, for /metrics. */
+  async countByStatusAndSource(): Promise<{ status: string; source: string; count: number }[]> {
+    const rows = await this.users
+      .createQueryBuilder('u')
+      .select('u.status', 'status')
+      .addSelect('u.source', 'source')
+      .addSelect('COUNT(*)', 'count')
+      .where("u.kind = 'user'")
+      .groupBy('u.status')
+      .addGroupBy('u.source')
+      .getRawMany<{ status: string; source: string; count: string }>();
+    return rows.map((r) => ({ status: r.status, source: r.source, count: Number(r.count) }));
+  }
 }

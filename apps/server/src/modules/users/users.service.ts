@@ -368,4 +368,16 @@ export class UsersService {
       { username },
     );
   }
+
+  // --- Read model for /metrics (metrics work) ---
+
+  /** People (room accounts left out) per status and source. */
+  countByStatusAndSource(): Promise<{ status: string; source: string; count: number }[]> {
+    return this.users.countByStatusAndSource();
+  }
+
+  /** Enrolled devices, active and revoked. */
+  countDevicesByStatus(): Promise<{ active: number; revoked: number }> {
+    return this.devices.countByStatus();
+  }
 }
