@@ -177,7 +177,11 @@ export class JamsService {
    */
   async login(user: User | null, peer: X509Certificate | undefined, ip: string): Promise<JamsTokenDto> {
     if (user) {
-      const token = await this.tokens.issue('USER', user.id, this.config.auth.deviceTokenTtlSeconds);
+      const token = await this.tx.run(async (m) => {
+        const issued = await this.tokens.issue('USER', user.id, this.config.auth.deviceTokenTtlSeconds, { manager: m });
+        await this.audit.record({ actor: `user:${user.username}`, action: 'user.login', target: user.username }, m);
+        return issued;
+      });
       return { ...token, scope: 'USER', token_type: 'Bearer' };
     }
     let device: Device;
@@ -185,17 +189,25 @@ export class JamsService {
     try {
       ({ device, renewedChain } = await this.deviceFromClientCertificate(peer));
     } catch (err) {
-      if (err instanceof AppError && err.code === ErrorCode.DEVICE_REVOKED) {
+      if (err instanceof AppError) {
         await this.audit.record({
           actor: `ip:${ip}`,
-          action: 'device.login_refused',
-          details: { reason: err.message },
+          action: err.code === ErrorCode.DEVICE_REVOKED ? 'device.login_refused' : 'device.login_failed',
+          details: { code: err.code, reason: err.message },
         });
       }
       throw err;
     }
-    const token = await this.tokens.issue('DEVICE', device.userId, this.config.auth.deviceTokenTtlSeconds, {
-      deviceId: device.deviceId,
+    const token = await this.tx.run(async (m) => {
+      const issued = await this.tokens.issue('DEVICE', device.userId, this.config.auth.deviceTokenTtlSeconds, {
+        deviceId: device.deviceId,
+        manager: m,
+      });
+      await this.audit.record(
+        { actor: `device:${device.deviceId.slice(0, 16)}`, action: 'device.login', target: device.deviceId },
+        m,
+      );
+      return issued;
     });
     await this.deviceRepo.touchLogin(device.id);
     return {
