@@ -28,7 +28,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The organization CA certificate (PEM) */
+        /** The organization CA certificate (PEM); during a CA rotation: the new CA, the previous CA and both cross certificates */
         get: operations["Ca_caCertificate"];
         put?: never;
         post?: never;
@@ -83,6 +83,109 @@ export interface paths {
         get: operations["Ca_ocspGet"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organization CA: subject, key, fingerprints, validity, certificate counts (both CAs during a rotation) */
+        get: operations["CaAdmin_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Issued certificates, soonest expiry first (cursor pagination) */
+        get: operations["CaAdmin_certificates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Certificate lifetimes, CRL validity and the renewal window */
+        get: operations["CaAdmin_getSettings"];
+        /** Change lifetimes (validated against the CA expiry); used by every later issuance */
+        put: operations["CaAdmin_putSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/renewals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the renewal job now: reissue account and device certificates expiring soon */
+        post: operations["CaAdmin_renew"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create or import a new CA, cross-sign it with the current one and move account certificates to it */
+        post: operations["CaAdmin_rotate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/ca/retire-previous": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the rotation overlap now: stop serving the previous CA and its cross certificates */
+        post: operations["CaAdmin_retire"];
         delete?: never;
         options?: never;
         head?: never;
@@ -226,6 +329,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/users/{username}/devices/{deviceId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke one device (CRL, OCSP, its next /api/login fails) */
+        delete: operations["Accounts_revokeDevice"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke the account and all its devices; the user is suspended */
+        post: operations["Accounts_revokeAccount"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -324,40 +461,6 @@ export interface paths {
         get: operations["Users_get"];
         put?: never;
         post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}/devices/{deviceId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Revoke one device (CRL, OCSP, its next /api/login fails) */
-        delete: operations["Accounts_revokeDevice"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}/revoke": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Revoke the account and all its devices; the user is suspended */
-        post: operations["Accounts_revokeAccount"];
         delete?: never;
         options?: never;
         head?: never;
@@ -606,6 +709,178 @@ export interface components {
             /** @enum {string} */
             scope: "ADMIN";
         };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID";
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            code: components["schemas"]["ErrorCode"];
+            /** @example accountCertDays: must be an integer between 1 and 36500 */
+            message: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            requestId?: string;
+        };
+        CaCertificateDto: {
+            /** @enum {string} */
+            status: "active" | "previous" | "retired";
+            /** @description SHA-1 key id (40 hex): the issuer id in CRL URLs */
+            keyId: string;
+            /** @example CN=Example Corp CA, O=Example Corp */
+            subject: string;
+            /**
+             * @description RSA-<bits>, P-256, P-384 or P-521
+             * @example RSA-4096
+             */
+            keyAlgorithm: string;
+            /**
+             * @description RSA modulus bits, or the curve size for ECDSA
+             * @example 4096
+             */
+            keySize: number;
+            /**
+             * @description SHA-1 fingerprint of the certificate (DER)
+             * @example AB:CD:…
+             */
+            sha1Fingerprint: string;
+            /** @description SHA-256 fingerprint of the certificate (DER) */
+            sha256Fingerprint: string;
+            notBefore: string;
+            notAfter: string;
+            imported: boolean;
+            /** @description Previous CA: when it retires automatically */
+            overlapUntil: string | null;
+            retiredAt: string | null;
+            certificatePem: string;
+        };
+        CrossCertificateDto: {
+            /** @description Key id of the CA whose key this certificate certifies */
+            subjectKeyId: string;
+            /** @description Key id of the CA that signed it */
+            issuerKeyId: string;
+            serialNumber: string;
+            notAfter: string;
+            certificatePem: string;
+        };
+        CaCountsDto: {
+            /** @description Current (not revoked, not superseded, not expired) account certificates */
+            accountCertificates: number;
+            /** @description Current device certificates */
+            deviceCertificates: number;
+            /** @description Revoked account and device certificates */
+            revoked: number;
+            /** @description Current account and device certificates expiring within expiringWithinDays */
+            expiringSoon: number;
+            /** @description The renewal window (renewBeforeDays) */
+            expiringWithinDays: number;
+        };
+        CaOverviewResponseDto: {
+            /** @description Issues every new certificate */
+            active: components["schemas"]["CaCertificateDto"];
+            /** @description During a rotation: the CA being replaced */
+            previous: components["schemas"]["CaCertificateDto"] | null;
+            /** @description During a rotation: each CA certified by the other */
+            crossCertificates: components["schemas"]["CrossCertificateDto"][];
+            counts: components["schemas"]["CaCountsDto"];
+        };
+        CertificateResponseDto: {
+            id: string;
+            /** @enum {string} */
+            type: "account" | "device" | "server" | "ca";
+            /** @description Lowercase hex */
+            serialNumber: string;
+            subject: string;
+            /** @description Key id of the issuer (the CA, or the account for device certificates) */
+            issuerKeyId: string;
+            /** @description SHA-1 key id of the certified key (the Jami ID for accounts) */
+            keyId: string;
+            notBefore: string;
+            notAfter: string;
+            /** @enum {string} */
+            status: "valid" | "revoked" | "superseded" | "expired";
+            revokedAt: string | null;
+            revocationReason: string | null;
+            /** @description The certificate that replaced this one (same key) */
+            supersededById: string | null;
+        };
+        CertificateListResponseDto: {
+            /** @description Ordered by notAfter, then id */
+            items: components["schemas"]["CertificateResponseDto"][];
+            nextCursor: string | null;
+        };
+        CaSettingsDto: {
+            accountCertDays: number;
+            deviceCertDays: number;
+            /** @description CRL validity (nextUpdate) */
+            crlHours: number;
+            /** @description Renewal window */
+            renewBeforeDays: number;
+        };
+        UpdateCaSettingsDto: {
+            /** @description Must not outlive the active CA */
+            accountCertDays?: number;
+            /** @description Must not outlive the active CA nor exceed accountCertDays */
+            deviceCertDays?: number;
+            crlHours?: number;
+            /** @description Shorter than both lifetimes */
+            renewBeforeDays?: number;
+        };
+        RunRenewalsDto: {
+            /** @description Default: renewBeforeDays */
+            withinDays?: number;
+        };
+        RenewedCertificateDto: {
+            /** @enum {string} */
+            type: "account" | "device";
+            /** @description The superseded certificate */
+            previousId: string;
+            /** @description The new certificate (same key, new serial and validity) */
+            id: string;
+            subject: string;
+            notAfter: string;
+        };
+        SkippedRenewalDto: {
+            id: string;
+            reason: string;
+        };
+        RenewalReportDto: {
+            withinDays: number;
+            accounts: number;
+            devices: number;
+            renewed: components["schemas"]["RenewedCertificateDto"][];
+            /** @description Due but not renewable (e.g. the issuer expires first) */
+            skipped: components["schemas"]["SkippedRenewalDto"][];
+        };
+        RotateCaDto: {
+            /** @enum {string} */
+            mode: "generate" | "import";
+            /**
+             * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
+             * @enum {string}
+             */
+            algorithm?: "RSA-4096" | "P-256";
+            /** @description generate: common name (default: the current one, dated); must differ from it */
+            commonName?: string;
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
+            /** @description How long both CAs are served and cross-signed */
+            overlapDays: number;
+        };
+        RotationResponseDto: {
+            ca: components["schemas"]["CaOverviewResponseDto"];
+            /** @description Account certificates reissued under the new CA */
+            reissuedAccounts: number;
+        };
+        RetirementResponseDto: {
+            retired: components["schemas"]["CaCertificateDto"];
+            /** @description Cross and superseded account certificates of the retired CA now revoked */
+            revoked: number;
+            /** @description Account certificates still under the retired CA, reissued first */
+            reissuedAccounts: number;
+        };
         AttributeMapDto: {
             firstName?: string;
             lastName?: string;
@@ -703,6 +978,18 @@ export interface components {
             etaSeconds: number | null;
             errors: string[];
         };
+        DeviceSummaryDto: {
+            /** @description SHA-256 of the device public key, 64 hex */
+            deviceId: string;
+            name: string;
+            createdAt: string;
+            revokedAt: string | null;
+        };
+        AccountRevocationDto: {
+            jamiId: string | null;
+            /** @description Devices revoked with the account */
+            devicesRevoked: number;
+        };
         ReadinessDto: {
             /** @example ready */
             status: string;
@@ -772,13 +1059,6 @@ export interface components {
             /** @example jdoe@example.org */
             email?: string;
         };
-        DeviceSummaryDto: {
-            /** @description SHA-256 of the device public key, 64 hex */
-            deviceId: string;
-            name: string;
-            createdAt: string;
-            revokedAt: string | null;
-        };
         UserResponseDto: {
             username: string;
             firstName: string | null;
@@ -812,11 +1092,6 @@ export interface components {
             pageSize: number;
             total: number;
         };
-        AccountRevocationDto: {
-            jamiId: string | null;
-            /** @description Devices revoked with the account */
-            devicesRevoked: number;
-        };
         EnrollDeviceDto: {
             /** @description PKCS#10 CSR (PEM; "NEW CERTIFICATE REQUEST" accepted) */
             csr: string;
@@ -842,6 +1117,8 @@ export interface components {
             scope: "DEVICE" | "USER";
             /** @example Bearer */
             token_type: string;
+            /** @description DEVICE login with a certificate that was renewed since: the new chain (PEM device → account → CA). Stock Jami clients ignore it */
+            certificateChain?: string;
         };
         JamsDeviceDto: {
             /** @description SHA-256 of the device key, 64 hex */
@@ -948,13 +1225,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description PEM certificate */
+            /** @description PEM certificates, the active CA first */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/x-pem-file": string;
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -977,6 +1272,24 @@ export interface operations {
                 };
                 content: {
                     "application/pkix-crl": string;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -1003,6 +1316,24 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Ca_ocspGet: {
@@ -1023,6 +1354,438 @@ export interface operations {
                 };
                 content: {
                     "application/ocsp-response": string;
+                };
+            };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_overview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaOverviewResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_certificates: {
+        parameters: {
+            query?: {
+                type?: "account" | "device" | "server";
+                /** @description Valid now and expiring within this many days */
+                expiringWithinDays?: number;
+                status?: "valid" | "revoked" | "superseded" | "expired";
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CertificateListResponseDto"];
+                };
+            };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_getSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaSettingsDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_putSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCaSettingsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaSettingsDto"];
+                };
+            };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_renew: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunRenewalsDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RenewalReportDto"];
+                };
+            };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_rotate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RotateCaDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotationResponseDto"];
+                };
+            };
+            /** @description Bad input: the message and details name the field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    CaAdmin_retire: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetirementResponseDto"];
+                };
+            };
+            /** @description Missing or invalid bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description The role or a recent re-authentication is missing */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -1208,6 +1971,49 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
+                };
+            };
+        };
+    };
+    Accounts_revokeDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+                deviceId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceSummaryDto"];
+                };
+            };
+        };
+    };
+    Accounts_revokeAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountRevocationDto"];
                 };
             };
         };
@@ -1400,49 +2206,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserResponseDto"];
-                };
-            };
-        };
-    };
-    Accounts_revokeDevice: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-                deviceId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeviceSummaryDto"];
-                };
-            };
-        };
-    };
-    Accounts_revokeAccount: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AccountRevocationDto"];
                 };
             };
         };
