@@ -390,6 +390,18 @@ describe('renewal', () => {
     assert.ok(body.skipped.length > 0);
     assert.match(body.skipped[0].reason, /would itself expire within 1000 days/);
   });
+  test('revoking a renewed device revokes its superseded certificate too', async () => {
+    const res = await api('DELETE', `/api/admin/users/bob/devices/${bob.device.deviceId}`);
+    assert.equal(res.status, 200, res.text());
+    const rows = await db.query(
+      "SELECT c.revoked_at FROM issued_certificates c WHERE c.kind = 'device' AND c.key_id = (SELECT key_id FROM issued_certificates WHERE certificate_pem = $1)",
+      [bob.certs[0].toString()],
+    );
+    assert.equal(rows.length, 2);
+    for (const row of rows) assert.ok(row.revoked_at, 'old and renewed certificates are both revoked');
+    assert.match(await ocspStatus('bob-account-new.pem', 'bob-device-old.pem'), /bob-device-old.pem: revoked/);
+    assert.equal((await deviceLogin(server, bob)).status, 401);
+  });
 });
 
 describe('rotation', () => {
@@ -624,7 +636,7 @@ describe('the scheduled renewal job', () => {
       previousKeyId,
     ]);
     const [due] = await db.query(
-      "SELECT c.id FROM issued_certificates c JOIN devices d ON d.certificate_id = c.id WHERE c.kind = 'device' LIMIT 1",
+      'SELECT c.id FROM issued_certificates c JOIN devices d ON d.certificate_id = c.id WHERE d.revoked_at IS NULL AND c.revoked_at IS NULL LIMIT 1',
     );
     await db.query("UPDATE issued_certificates SET not_after = now() + interval '3 days' WHERE id = $1", [due.id]);
     const result = await runJob({});
