@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { QueueName } from '../../apps/server/src/modules/queue/queue-names';
 import { QueueService } from '../../apps/server/src/modules/queue/queue.service';
 import { deviceLogin, enrollOk, Enrolled, splitPem } from '../support/jami-client';
+import { opensslSelfSigned } from '../support/openssl';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
 
@@ -650,4 +651,43 @@ describe('the scheduled renewal job', () => {
     );
     assert.equal(audit.actor, 'system:ca-renewal');
   });
+});
+
+test('rotation can import an existing CA (made by openssl) and refuses to import one twice', async () => {
+  const { certFile, keyFile } = opensslSelfSigned(dir, 'imported-ca', {
+    subject: '/CN=Imported Corp CA/O=Example Corp',
+    ca: true,
+    days: 400,
+  });
+  const certificatePem = fs.readFileSync(certFile, 'utf8');
+  const privateKeyPem = fs.readFileSync(keyFile, 'utf8');
+  const res = await api('POST', '/api/admin/ca/rotate', {
+    mode: 'import',
+    certificatePem,
+    privateKeyPem,
+    overlapDays: 7,
+  });
+  assert.equal(res.status, 201, res.text());
+  const ca = res.json<{ ca: { active: { imported: boolean; subject: string; keyId: string } } }>().ca;
+  assert.equal(ca.active.imported, true);
+  assert.match(ca.active.subject, /CN=Imported Corp CA/);
+  // The accounts now chain to the imported root.
+  const alice = await enrollOk(server, 'alice', 'alice-password');
+  write('imported-root.pem', certificatePem);
+  write('imp-account.pem', alice.certs[1].toString());
+  write('imp-device.pem', alice.certs[0].toString());
+  await opensslOk(['verify', '-CAfile', 'imported-root.pem', '-untrusted', 'imp-account.pem', 'imp-device.pem']);
+
+  assert.equal((await api('POST', '/api/admin/ca/retire-previous')).status, 200);
+  const before = await snapshot();
+  const twice = await api('POST', '/api/admin/ca/rotate', {
+    mode: 'import',
+    certificatePem,
+    privateKeyPem,
+    overlapDays: 7,
+  });
+  assert.equal(twice.status, 400);
+  assert.equal(twice.json().code, 'CA_ROTATION_INVALID');
+  assert.match(String(twice.json().message), /privateKeyPem/);
+  assert.deepEqual(await snapshot(), before);
 });
