@@ -614,8 +614,8 @@ describe('rotation', () => {
 
 describe('the scheduled renewal job', () => {
   async function runJob(data: Record<string, unknown>) {
-    const queue = server.app.get(QueueService).queue(QueueName.CaRenewal);
-    const job = await queue.add('renew', data);
+    const queue = server.app.get(QueueService).queue(QueueName.Maintenance);
+    const job = await queue.add('renew-certificates', data);
     const started = Date.now();
     let state = await job.getState();
     while (state !== 'completed' && state !== 'failed' && Date.now() - started < 60_000) {
