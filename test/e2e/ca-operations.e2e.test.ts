@@ -285,6 +285,14 @@ describe('OCSP checks the issuer name hash', () => {
   });
 });
 
+test('GET /api/ocsp/{request} answers malformedRequest, not a 500, to a path that is not percent-decodable', async () => {
+  const res = await server.request('GET', '/api/ocsp/%25E0%25A4%25A');
+  assert.equal(res.status, 200, res.text());
+  write('bad-get.resp', res.body);
+  const { out } = await openssl(['ocsp', '-respin', 'bad-get.resp', '-resp_text', '-noverify']);
+  assert.match(out, /malformedrequest/i);
+});
+
 describe('renewal', () => {
   let bob: Enrolled;
   let report: {
