@@ -678,6 +678,9 @@ test('rotation can import an existing CA (made by openssl) and refuses to import
   assert.equal(res.status, 201, res.text());
   const ca = res.json<{ ca: { active: { imported: boolean; subject: string; keyId: string } } }>().ca;
   assert.equal(ca.active.imported, true);
+  // The imported CA expires in 400 days: longer lifetimes were shortened to fit it.
+  const settings = (await api('GET', '/api/admin/ca/settings')).json<{ accountCertDays: number }>();
+  assert.ok(settings.accountCertDays <= 400 && settings.accountCertDays >= 398, JSON.stringify(settings));
   assert.match(ca.active.subject, /CN=Imported Corp CA/);
   // The accounts now chain to the imported root.
   const alice = await enrollOk(server, 'alice', 'alice-password');

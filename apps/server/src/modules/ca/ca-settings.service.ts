@@ -66,10 +66,30 @@ export class CaSettingsService {
       const after = { ...before };
       for (const field of FIELDS) if (patch[field] !== undefined) after[field] = patch[field];
       await this.validate(after, patch);
+      if (FIELDS.every((field) => after[field] === before[field])) return after;
       await m.update(CaSettings, { id: 1 }, after);
       await this.audit.record({ actor, action: 'ca.settings_updated', target: 'ca', before: { ...before }, after }, m);
       return after;
     });
+  }
+
+  /**
+   * After a rotation to a CA that expires sooner: shortens lifetimes that would outlive it (and the renewal
+   * window with them). Returns the values before and after, or null when nothing had to change.
+   */
+  async clampToCa(
+    caNotAfter: Date,
+    m: EntityManager,
+  ): Promise<{ before: CaSettingsValues; after: CaSettingsValues } | null> {
+    const before = await this.get(m);
+    const leftDays = Math.max(2, Math.floor((caNotAfter.getTime() - Date.now()) / DAY_MS));
+    const accountCertDays = Math.min(before.accountCertDays, leftDays);
+    const deviceCertDays = Math.min(before.deviceCertDays, accountCertDays);
+    const renewBeforeDays = Math.max(1, Math.min(before.renewBeforeDays, deviceCertDays - 1));
+    const after = { ...before, accountCertDays, deviceCertDays, renewBeforeDays };
+    if (FIELDS.every((field) => after[field] === before[field])) return null;
+    await m.update(CaSettings, { id: 1 }, after);
+    return { before, after };
   }
 
   private async validate(next: CaSettingsValues, patch: Partial<CaSettingsValues>): Promise<void> {
