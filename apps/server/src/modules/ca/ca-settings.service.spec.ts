@@ -16,12 +16,24 @@ import { CertificateAuthority } from './certificate-authority.entity';
 let db: TestDatabase;
 let ds: DataSource;
 let service: CaSettingsService;
+let preSetup: Awaited<ReturnType<CaSettingsService['get']>>;
+let preSetupRows: number;
 
 before(async () => {
   db = await createTestDatabase();
   ds = createDataSource(db.url);
   await ds.initialize();
   await ds.runMigrations();
+  const config = loadConfig({ ENCLAVE_DEVICE_CERT_DAYS: '365', ENCLAVE_CRL_HOURS: '6' });
+  service = new CaSettingsService(
+    config,
+    ds.getRepository(CaSettings),
+    ds.getRepository(CertificateAuthority),
+    new AuditService(ds.getRepository(AuditEvent)),
+  );
+  // Before setup (no CA): reads answer the environment's values and store nothing.
+  preSetup = await service.get();
+  preSetupRows = (await ds.query('SELECT count(*)::int AS n FROM ca_settings'))[0].n;
   // A CA that expires in 100 days: the env's 3650-day account lifetime cannot be seeded as is.
   const ca = await createCertificateAuthority({ commonName: 'Spec CA', algorithm: 'P-256', validityDays: 100 });
   await ds.getRepository(CertificateAuthority).insert({
@@ -36,13 +48,6 @@ before(async () => {
     overlapUntil: null,
     retiredAt: null,
   });
-  const config = loadConfig({ ENCLAVE_DEVICE_CERT_DAYS: '365', ENCLAVE_CRL_HOURS: '6' });
-  service = new CaSettingsService(
-    config,
-    ds.getRepository(CaSettings),
-    ds.getRepository(CertificateAuthority),
-    new AuditService(ds.getRepository(AuditEvent)),
-  );
 });
 after(async () => {
   await ds?.destroy();
@@ -53,6 +58,11 @@ after(async () => {
 const rows = async () => ({
   settings: await ds.query('SELECT * FROM ca_settings'),
   audit: await ds.query('SELECT count(*)::int AS n FROM audit_events'),
+});
+
+test('before the CA exists, reads answer the environment values without storing them', () => {
+  assert.deepEqual(preSetup, { accountCertDays: 3650, deviceCertDays: 365, crlHours: 6, renewBeforeDays: 30 });
+  assert.equal(preSetupRows, 0);
 });
 
 test('the first read seeds the row from the environment, clamped to what the CA allows', async () => {
