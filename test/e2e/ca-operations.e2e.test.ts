@@ -11,6 +11,7 @@ import { DataSource } from 'typeorm';
 import { QueueName } from '../../apps/server/src/modules/queue/queue-names';
 import { QueueService } from '../../apps/server/src/modules/queue/queue.service';
 import { deviceLogin, enrollOk, Enrolled, splitPem } from '../support/jami-client';
+import { opensslSelfSigned } from '../support/openssl';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
 
@@ -284,6 +285,14 @@ describe('OCSP checks the issuer name hash', () => {
   });
 });
 
+test('GET /api/ocsp/{request} answers malformedRequest, not a 500, to a path that is not percent-decodable', async () => {
+  const res = await server.request('GET', '/api/ocsp/%25E0%25A4%25A');
+  assert.equal(res.status, 200, res.text());
+  write('bad-get.resp', res.body);
+  const { out } = await openssl(['ocsp', '-respin', 'bad-get.resp', '-resp_text', '-noverify']);
+  assert.match(out, /malformedrequest/i);
+});
+
 describe('renewal', () => {
   let bob: Enrolled;
   let report: {
@@ -389,6 +398,18 @@ describe('renewal', () => {
     assert.equal(body.devices, 0);
     assert.ok(body.skipped.length > 0);
     assert.match(body.skipped[0].reason, /would itself expire within 1000 days/);
+  });
+  test('revoking a renewed device revokes its superseded certificate too', async () => {
+    const res = await api('DELETE', `/api/admin/users/bob/devices/${bob.device.deviceId}`);
+    assert.equal(res.status, 200, res.text());
+    const rows = await db.query(
+      "SELECT c.revoked_at FROM issued_certificates c WHERE c.kind = 'device' AND c.key_id = (SELECT key_id FROM issued_certificates WHERE certificate_pem = $1)",
+      [bob.certs[0].toString()],
+    );
+    assert.equal(rows.length, 2);
+    for (const row of rows) assert.ok(row.revoked_at, 'old and renewed certificates are both revoked');
+    assert.match(await ocspStatus('bob-account-new.pem', 'bob-device-old.pem'), /bob-device-old.pem: revoked/);
+    assert.equal((await deviceLogin(server, bob)).status, 401);
   });
 });
 
@@ -601,8 +622,8 @@ describe('rotation', () => {
 
 describe('the scheduled renewal job', () => {
   async function runJob(data: Record<string, unknown>) {
-    const queue = server.app.get(QueueService).queue(QueueName.CaRenewal);
-    const job = await queue.add('renew', data);
+    const queue = server.app.get(QueueService).queue(QueueName.Maintenance);
+    const job = await queue.add('renew-certificates', data);
     const started = Date.now();
     let state = await job.getState();
     while (state !== 'completed' && state !== 'failed' && Date.now() - started < 60_000) {
@@ -624,7 +645,7 @@ describe('the scheduled renewal job', () => {
       previousKeyId,
     ]);
     const [due] = await db.query(
-      "SELECT c.id FROM issued_certificates c JOIN devices d ON d.certificate_id = c.id WHERE c.kind = 'device' LIMIT 1",
+      'SELECT c.id FROM issued_certificates c JOIN devices d ON d.certificate_id = c.id WHERE d.revoked_at IS NULL AND c.revoked_at IS NULL LIMIT 1',
     );
     await db.query("UPDATE issued_certificates SET not_after = now() + interval '3 days' WHERE id = $1", [due.id]);
     const result = await runJob({});
@@ -638,4 +659,46 @@ describe('the scheduled renewal job', () => {
     );
     assert.equal(audit.actor, 'system:ca-renewal');
   });
+});
+
+test('rotation can import an existing CA (made by openssl) and refuses to import one twice', async () => {
+  const { certFile, keyFile } = opensslSelfSigned(dir, 'imported-ca', {
+    subject: '/CN=Imported Corp CA/O=Example Corp',
+    ca: true,
+    days: 400,
+  });
+  const certificatePem = fs.readFileSync(certFile, 'utf8');
+  const privateKeyPem = fs.readFileSync(keyFile, 'utf8');
+  const res = await api('POST', '/api/admin/ca/rotate', {
+    mode: 'import',
+    certificatePem,
+    privateKeyPem,
+    overlapDays: 7,
+  });
+  assert.equal(res.status, 201, res.text());
+  const ca = res.json<{ ca: { active: { imported: boolean; subject: string; keyId: string } } }>().ca;
+  assert.equal(ca.active.imported, true);
+  // The imported CA expires in 400 days: longer lifetimes were shortened to fit it.
+  const settings = (await api('GET', '/api/admin/ca/settings')).json<{ accountCertDays: number }>();
+  assert.ok(settings.accountCertDays <= 400 && settings.accountCertDays >= 398, JSON.stringify(settings));
+  assert.match(ca.active.subject, /CN=Imported Corp CA/);
+  // The accounts now chain to the imported root.
+  const alice = await enrollOk(server, 'alice', 'alice-password');
+  write('imported-root.pem', certificatePem);
+  write('imp-account.pem', alice.certs[1].toString());
+  write('imp-device.pem', alice.certs[0].toString());
+  await opensslOk(['verify', '-CAfile', 'imported-root.pem', '-untrusted', 'imp-account.pem', 'imp-device.pem']);
+
+  assert.equal((await api('POST', '/api/admin/ca/retire-previous')).status, 200);
+  const before = await snapshot();
+  const twice = await api('POST', '/api/admin/ca/rotate', {
+    mode: 'import',
+    certificatePem,
+    privateKeyPem,
+    overlapDays: 7,
+  });
+  assert.equal(twice.status, 400);
+  assert.equal(twice.json().code, 'CA_ROTATION_INVALID');
+  assert.match(String(twice.json().message), /privateKeyPem/);
+  assert.deepEqual(await snapshot(), before);
 });

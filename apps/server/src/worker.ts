@@ -24,7 +24,7 @@ class WorkerModule {
   }
 }
 
-export type MaintenanceJob = 'refresh-crls' | 'purge-tokens';
+export type MaintenanceJob = 'refresh-crls' | 'purge-tokens' | 'renew-certificates';
 
 /** The BullMQ processors: every queue's work, in the server process (`npm start`) or a worker process. */
 export function registerProcessors(app: INestApplicationContext): void {
@@ -32,11 +32,22 @@ export function registerProcessors(app: INestApplicationContext): void {
   const keyPool = app.get(KeyPoolService);
   const ca = app.get(CaService);
   const tokens = app.get(TokenService);
+  const caOperations = app.get(CaOperationsService);
   queues.startWorker<{ target?: number }>(QueueName.KeyPool, async (job) => ({
     added: await keyPool.fill(job.data?.target),
   }));
-  queues.startWorker<Record<string, never>>(QueueName.Maintenance, async (job) => {
+  queues.startWorker<{ withinDays?: number }>(QueueName.Maintenance, async (job) => {
     switch (job.name as MaintenanceJob) {
+      case 'renew-certificates': {
+        const retired = await caOperations.retireIfOverlapEnded('system:ca-renewal');
+        const report = await caOperations.renewExpiring(job.data?.withinDays, 'system:ca-renewal');
+        return {
+          retiredPrevious: retired?.retired.keyId ?? null,
+          accounts: report.accounts,
+          devices: report.devices,
+          skipped: report.skipped.length,
+        };
+      }
       case 'refresh-crls':
         return { refreshed: await ca.refreshCrls() };
       case 'purge-tokens':
@@ -44,17 +55,6 @@ export function registerProcessors(app: INestApplicationContext): void {
       default:
         throw new Error(`Unknown maintenance job ${job.name}`);
     }
-  });
-  const caOperations = app.get(CaOperationsService);
-  queues.startWorker<{ withinDays?: number }>(QueueName.CaRenewal, async (job) => {
-    const retired = await caOperations.retireIfOverlapEnded('system:ca-renewal');
-    const report = await caOperations.renewExpiring(job.data?.withinDays, 'system:ca-renewal');
-    return {
-      retiredPrevious: retired?.retired.keyId ?? null,
-      accounts: report.accounts,
-      devices: report.devices,
-      skipped: report.skipped.length,
-    };
   });
   const sync = app.get(DirectorySyncService);
   queues.startWorker<{ runId?: string }>(QueueName.DirectorySync, async (job) => {
@@ -75,7 +75,7 @@ export async function scheduleRecurringJobs(app: INestApplicationContext): Promi
   const maintenance = queues.queue(QueueName.Maintenance);
   await maintenance.upsertJobScheduler('refresh-crls', { every: 30 * 60_000 }, { name: 'refresh-crls' });
   await maintenance.upsertJobScheduler('purge-tokens', { every: 60 * 60_000 }, { name: 'purge-tokens' });
-  await queues.queue(QueueName.CaRenewal).upsertJobScheduler('ca-renewal', { every: 6 * 3600_000 }, { name: 'renew' });
+  await maintenance.upsertJobScheduler('renew-certificates', { every: 6 * 3600_000 }, { name: 'renew-certificates' });
   await app.get(DirectoryScheduler).apply(await app.get(DirectoryService).config());
   // Fill the pool soon after start rather than waiting for the first period.
   await queues.queue(QueueName.KeyPool).add('fill', {});

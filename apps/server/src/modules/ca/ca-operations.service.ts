@@ -20,6 +20,7 @@ import {
   RotateCaDto,
   RotationResponseDto,
 } from './ca.dto';
+import { CaSettingsService } from './ca-settings.service';
 import { CaInput, CaService } from './ca.service';
 import { CertificateAuthority } from './certificate-authority.entity';
 import { IssuedCertificate } from './issued-certificate.entity';
@@ -42,6 +43,7 @@ export class CaOperationsService {
     @InjectRepository(IssuedCertificate) private readonly certs: Repository<IssuedCertificate>,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly ca: CaService,
+    private readonly settings: CaSettingsService,
     private readonly audit: AuditService,
   ) {}
 
@@ -348,6 +350,7 @@ export class CaOperationsService {
       }
       const stored = await this.ca.store(prepared, m);
       await m.update(CertificateAuthority, { id: current.id }, { overlapUntil });
+      const clamped = await this.settings.clampToCa(stored.notAfter, m);
       await this.ca.recordIssued(m, newByOld, current.keyId, 'ca');
       await this.ca.recordIssued(m, oldByNew, stored.keyId, 'ca');
       const count = await this.moveAccounts(m, current.keyId, stored, actor);
@@ -357,8 +360,12 @@ export class CaOperationsService {
           action: 'ca.rotated',
           target: 'ca',
           details: { mode: dto.mode, overlapDays: dto.overlapDays, reissuedAccounts: count },
-          before: { active: caSummary(current), previous: null },
-          after: { active: caSummary(stored), previous: { ...caSummary(current), overlapUntil } },
+          before: { active: caSummary(current), previous: null, ...(clamped ? { settings: clamped.before } : {}) },
+          after: {
+            active: caSummary(stored),
+            previous: { ...caSummary(current), overlapUntil },
+            ...(clamped ? { settings: clamped.after } : {}),
+          },
         },
         m,
       );

@@ -45,14 +45,22 @@ export class CaSettingsService {
     private readonly audit: AuditService,
   ) {}
 
+  /** The stored values; the first read once the CA exists stores the seed (clamped to the CA's expiry). */
   async get(m?: EntityManager): Promise<CaSettingsValues> {
+    return this.read(m, false);
+  }
+
+  private async read(m: EntityManager | undefined, store: boolean): Promise<CaSettingsValues> {
     const repo = m ? m.getRepository(CaSettings) : this.rows;
     const row = await repo.findOne({ where: { id: 1 } });
     if (row) return valuesOf(row);
+    const { values, caExists } = await this.seed();
+    // Before setup there is no CA to clamp to: answer the seed without storing it.
+    if (!caExists && !store) return values;
     await repo
       .createQueryBuilder()
       .insert()
-      .values({ id: 1, ...(await this.seed()) })
+      .values({ id: 1, ...values })
       .orIgnore()
       .execute();
     return valuesOf(await repo.findOneOrFail({ where: { id: 1 } }));
@@ -61,15 +69,36 @@ export class CaSettingsService {
   /** Validates every given field (400 naming the first bad one, nothing written), then stores and audits. */
   async update(patch: Partial<CaSettingsValues>, actor: string): Promise<CaSettingsValues> {
     return this.rows.manager.transaction(async (m) => {
-      const before = await this.get(m);
+      await this.read(m, true);
       await m.getRepository(CaSettings).findOne({ where: { id: 1 }, lock: { mode: 'pessimistic_write' } });
+      const before = await this.get(m);
       const after = { ...before };
       for (const field of FIELDS) if (patch[field] !== undefined) after[field] = patch[field];
       await this.validate(after, patch);
+      if (FIELDS.every((field) => after[field] === before[field])) return after;
       await m.update(CaSettings, { id: 1 }, after);
       await this.audit.record({ actor, action: 'ca.settings_updated', target: 'ca', before: { ...before }, after }, m);
       return after;
     });
+  }
+
+  /**
+   * After a rotation to a CA that expires sooner: shortens lifetimes that would outlive it (and the renewal
+   * window with them). Returns the values before and after, or null when nothing had to change.
+   */
+  async clampToCa(
+    caNotAfter: Date,
+    m: EntityManager,
+  ): Promise<{ before: CaSettingsValues; after: CaSettingsValues } | null> {
+    const before = await this.read(m, true);
+    const leftDays = Math.max(2, Math.floor((caNotAfter.getTime() - Date.now()) / DAY_MS));
+    const accountCertDays = Math.min(before.accountCertDays, leftDays);
+    const deviceCertDays = Math.min(before.deviceCertDays, accountCertDays);
+    const renewBeforeDays = Math.max(1, Math.min(before.renewBeforeDays, deviceCertDays - 1));
+    const after = { ...before, accountCertDays, deviceCertDays, renewBeforeDays };
+    if (FIELDS.every((field) => after[field] === before[field])) return null;
+    await m.update(CaSettings, { id: 1 }, after);
+    return { before, after };
   }
 
   private async validate(next: CaSettingsValues, patch: Partial<CaSettingsValues>): Promise<void> {
@@ -103,17 +132,20 @@ export class CaSettingsService {
     }
   }
 
-  private async seed(): Promise<CaSettingsValues> {
+  private async seed(): Promise<{ values: CaSettingsValues; caExists: boolean }> {
     const { accountCertDays, deviceCertDays, crlHours } = this.config.pki;
     const ca = await this.cas.findOne({ where: { active: true } });
     const leftDays = ca ? Math.max(1, Math.floor((ca.notAfter.getTime() - Date.now()) / DAY_MS)) : Infinity;
     const account = Math.min(accountCertDays, leftDays);
     const device = Math.min(deviceCertDays, account);
     return {
-      accountCertDays: account,
-      deviceCertDays: device,
-      crlHours,
-      renewBeforeDays: Math.max(1, Math.min(DEFAULT_RENEW_BEFORE_DAYS, device - 1)),
+      values: {
+        accountCertDays: account,
+        deviceCertDays: device,
+        crlHours,
+        renewBeforeDays: Math.max(1, Math.min(DEFAULT_RENEW_BEFORE_DAYS, device - 1)),
+      },
+      caExists: ca !== null,
     };
   }
 }

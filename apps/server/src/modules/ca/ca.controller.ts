@@ -56,7 +56,14 @@ export class CaController {
   @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
   @ApiErrorResponses(400)
   async ocspGet(@Param('request') request: string, @Res() res: Response): Promise<void> {
-    await this.sendOcsp(Buffer.from(decodeURIComponent(request), 'base64'), res);
+    let base64: string;
+    try {
+      base64 = decodeURIComponent(request);
+    } catch {
+      // Not valid percent-encoding: answered as a malformed OCSP request, like any other garbage.
+      base64 = '';
+    }
+    await this.sendOcsp(Buffer.from(base64, 'base64'), res);
   }
 
   private async sendOcsp(der: Buffer, res: Response): Promise<void> {

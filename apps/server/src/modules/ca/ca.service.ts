@@ -300,8 +300,29 @@ export class CaService {
         throw new AppError(ErrorCode.CERTIFICATE_NOT_FOUND, `No certificate ${serialNumber} issued by ${issuerKeyId}`);
       }
       if (cert.revokedAt) return;
-      await m.update(IssuedCertificate, { id: cert.id }, { revokedAt: new Date(), revocationReason: reason });
-      await this.signCrl(issuerKeyId, m);
+      const revokedAt = new Date();
+      await m.update(IssuedCertificate, { id: cert.id }, { revokedAt, revocationReason: reason });
+      // Certificates this one superseded (renewals, a CA rotation) carry the same key and are still valid:
+      // they are revoked with it, in their own issuers' CRLs.
+      const predecessors: { id: string; issuer_key_id: string }[] = await m.query(
+        `WITH RECURSIVE chain AS (
+           SELECT id FROM issued_certificates WHERE superseded_by_id = $1
+           UNION ALL
+           SELECT c.id FROM issued_certificates c JOIN chain ON c.superseded_by_id = chain.id
+         )
+         SELECT i.id, i.issuer_key_id FROM chain JOIN issued_certificates i ON i.id = chain.id
+         WHERE i.revoked_at IS NULL AND i.not_after > now()`,
+        [cert.id],
+      );
+      const issuers = new Set([issuerKeyId, ...predecessors.map((p) => p.issuer_key_id.trim())]);
+      if (predecessors.length > 0) {
+        await m.update(
+          IssuedCertificate,
+          { id: In(predecessors.map((p) => p.id)) },
+          { revokedAt, revocationReason: reason },
+        );
+      }
+      for (const issuer of issuers) await this.signCrl(issuer, m);
     };
     if (manager) await run(manager);
     else await this.dataSource.transaction(run);
