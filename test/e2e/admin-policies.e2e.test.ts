@@ -134,12 +134,19 @@ describe('local groups', () => {
       ['alice', 'bob'],
     );
     const unknown = await refused(
-      api('PUT', `/api/admin/groups/${g.id}/members`, { add: ['carol', 'nobody', 'x\u0000y'] }),
+      api('PUT', `/api/admin/groups/${g.id}/members`, { add: ['carol', 'nobody', 'x\u0007y'] }),
       400,
       'VALIDATION_FAILED',
     );
     assert.match(unknown.message, /add: no user "nobody"/);
-    assert.deepEqual(unknown.details?.unknownUsers, ['nobody', 'x\u0000y']);
+    assert.deepEqual(unknown.details?.unknownUsers, ['nobody', 'x\u0007y']);
+    // A NUL is refused before the route, naming the field.
+    const nul = await refused(
+      api('PUT', `/api/admin/groups/${g.id}/members`, { add: ['x\u0000y'] }),
+      400,
+      'VALIDATION_FAILED',
+    );
+    assert.match(nul.message, /add\[0\]/);
     await refused(api('PUT', `/api/admin/groups/${g.id}/members`, { add: 'alice' }), 400, 'VALIDATION_FAILED');
 
     const removed = await ok<Group>(api('PUT', `/api/admin/groups/${g.id}/members`, { remove: ['alice'] }));
@@ -284,7 +291,7 @@ describe('policies', () => {
         'Account.uiCustomization',
         /no uploaded logo/,
       ],
-      [{ 'Account.alias': 'x\u0000' }, 'Account.alias', /control characters/],
+      [{ 'Account.alias': 'x\u0007' }, 'Account.alias', /control characters/],
     ];
     for (const [settings, key, message] of cases) {
       const body = await refused(
@@ -299,7 +306,7 @@ describe('policies', () => {
     await refused(api('POST', '/api/admin/policies', { name: 'x', settings: [] }), 400, 'VALIDATION_FAILED');
     await refused(api('POST', '/api/admin/policies', { name: 'x' }), 400, 'VALIDATION_FAILED');
     await refused(api('PUT', '/api/admin/users/nobody/policy', { settings: {} }), 404, 'USER_NOT_FOUND');
-    await refused(api('GET', '/api/admin/users/%00/effective-policy'), 404, 'USER_NOT_FOUND');
+    await refused(api('GET', '/api/admin/users/%00/effective-policy'), 400, 'VALIDATION_FAILED');
   });
 
   test('precedence: default < groups by ascending priority (ties: name) < user override, with sources', async () => {

@@ -2,9 +2,11 @@ import type { INestApplication } from '@nestjs/common';
 import express from 'express';
 import { AppError, ErrorCode } from './app-error';
 
-/** Media types the server parses: JSON everywhere, DER OCSP requests for the OCSP responder. */
+/** Media types the server parses: JSON everywhere, DER OCSP requests for the OCSP responder, multipart uploads. */
 export const JSON_TYPES = ['application/json', 'application/*+json'];
 export const RAW_TYPES = ['application/ocsp-request'];
+/** Parsed by the route itself (multer's FileInterceptor: the branding logo upload); other routes see no body. */
+export const MULTIPART_TYPES = ['multipart/form-data'];
 
 const BODY_ERROR = Symbol('enclave:body-error');
 type BodyRequest = express.Request & { [BODY_ERROR]?: AppError };
@@ -76,7 +78,7 @@ export function useBodyParsers(app: INestApplication): void {
         `Request body nests deeper than ${MAX_BODY_DEPTH} levels`,
       );
       req.body = undefined;
-    } else if (hasBody(req) && !req.is([...JSON_TYPES, ...RAW_TYPES])) {
+    } else if (hasBody(req) && !req.is([...JSON_TYPES, ...RAW_TYPES, ...MULTIPART_TYPES])) {
       const given = req.headers['content-type'] ?? 'none';
       (req as BodyRequest)[BODY_ERROR] = new AppError(
         ErrorCode.MEDIA_TYPE_UNSUPPORTED,
