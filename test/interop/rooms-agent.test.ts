@@ -55,7 +55,7 @@ const logLines = (p: ManagedProcess): LogLine[] =>
     });
 
 test(
-  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, and the server shows the host online',
+  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, the server shows the host online; members apply live; a used secret is refused',
   { timeout: 300_000 },
   async (t) => {
     const unavailable = jamidUnavailableReason();
@@ -181,12 +181,56 @@ test(
       const applied = logLines(agent).filter((l) => l.msg === 'room settings applied');
       assert.equal(applied.length, 1, JSON.stringify(applied));
 
+      // Members: the admin limits the room to carol; the daemon gets her as its only contact and stops
+      // taking calls from non-contacts, live.
+      const limited = await server.request('PATCH', '/api/admin/rooms/huddle', {
+        token: admin,
+        body: { members: { users: ['carol'], groups: [] } },
+      });
+      assert.equal(limited.status, 200, limited.text());
+      await waitFor(
+        'carol as the room’s only contact, calls from others off',
+        async () => {
+          const [contacts] = (await bus!.config('getContacts', 's', [accountId])) as [Record<string, string>[]];
+          const d = await details();
+          return contacts.length === 1 && contacts[0].id === ids.carol && d['DHT.PublicInCalls'] === 'false';
+        },
+        10_000,
+      );
+
       // SIGTERM: a clean stop.
       await bus.close();
       bus = undefined;
       const stopped = await agent.stop(30_000);
       assert.equal(stopped.code, 0, agent.tail(3000));
       assert.ok(logLines(agent).some((l) => l.msg === 'room host stopped'));
+
+      // The secret was used: another host with it is refused (exit code 4) and says what to do.
+      const second = env.spawnInNamespace(
+        'host-room-2',
+        process.execPath,
+        [
+          AGENT_BIN,
+          'host-room',
+          '--server',
+          env.managerUri,
+          '--room',
+          'huddle',
+          '--secret-stdin',
+          '--state',
+          path.join(work, 'host-2'),
+          '--ca',
+          caFile,
+          '--bootstrap',
+          env.dhtAddress,
+        ],
+        { stdin: true },
+      );
+      second.child.stdin!.end(`${password}\n`);
+      const refused = await second.exited;
+      assert.equal(refused.code, 4, second.tail(3000));
+      assert.match(second.output(), /refused the room "huddle" with this secret/);
+      assert.match(second.output(), /host-enrollment/);
     } finally {
       await bus?.close();
       await env?.stop();

@@ -585,6 +585,77 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/rooms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every room with its resolved moderators and host status */
+        get: operations["Rooms_list"];
+        put?: never;
+        /** Create a conference room: a managed account in rendezvous mode */
+        post: operations["Rooms_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/rooms/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A room: moderators (with pending users), members, host status and conference */
+        get: operations["Rooms_get"];
+        put?: never;
+        post?: never;
+        /** Delete a room: its account and host device are revoked (the name stays reserved) */
+        delete: operations["Rooms_remove"];
+        options?: never;
+        head?: never;
+        /** Change display name, moderators, members (null: everyone) or all-moderators */
+        patch: operations["Rooms_update"];
+        trace?: never;
+    };
+    "/api/admin/rooms/{name}/host-enrollment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One-time secret with which one device enrolls as the host; revokes any previous host device */
+        post: operations["Rooms_hostEnrollment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/rooms/host/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The host's report: daemon version, conference in progress, participants */
+        post: operations["RoomHost_status"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -892,6 +963,137 @@ export interface components {
             policy: {
                 [key: string]: unknown;
             };
+        };
+        PeopleRefDto: {
+            /**
+             * @description Usernames
+             * @example [
+             *       "alice"
+             *     ]
+             */
+            users: string[];
+            /** @description Groups, by id or name (a group stands for its members) */
+            groups: string[];
+        };
+        CreateRoomDto: {
+            /**
+             * @description Room name: [a-z0-9_-]{3,32}, shared namespace with usernames
+             * @example room-101
+             */
+            name: string;
+            /**
+             * @description Shown to callers (default: the name)
+             * @example Room 101
+             */
+            displayName?: string;
+            /** @description Default moderators */
+            moderators: components["schemas"]["PeopleRefDto"];
+            /** @description Only these people may call; omit for everyone */
+            members?: components["schemas"]["PeopleRefDto"];
+            /**
+             * @description Every participant is a moderator
+             * @default false
+             */
+            allParticipantsModerators: boolean;
+        };
+        GroupRefDto: {
+            id: string;
+            name: string;
+        };
+        ResolvedPeopleDto: {
+            users: string[];
+            groups: components["schemas"]["GroupRefDto"][];
+            /** @description Jami IDs the references stand for now */
+            jamiIds: string[];
+            /** @description Named people without an account yet (added once they enroll) */
+            pending: string[];
+        };
+        HostParticipantDto: {
+            jamiId: string;
+            /** @description Username or room name, when known */
+            name: string | null;
+            device: string;
+            moderator: boolean;
+            muted: boolean;
+        };
+        HostConferenceDto: {
+            id: string;
+            participants: components["schemas"]["HostParticipantDto"][];
+        };
+        RoomHostDto: {
+            /** @description A report came within the last 30 s */
+            online: boolean;
+            /** @description The enrolled host device (64 hex) */
+            deviceId: string | null;
+            deviceName: string | null;
+            daemonVersion: string | null;
+            lastReportAt: string | null;
+            conference: components["schemas"]["HostConferenceDto"] | null;
+            /** @description Expiry of the outstanding host secret */
+            secretExpiresAt: string | null;
+            /** @description The outstanding host secret was used */
+            secretUsed: boolean;
+        };
+        RoomDto: {
+            name: string;
+            displayName: string;
+            /** @description The room's Jami ID (40 hex) */
+            jamiId: string | null;
+            moderators: components["schemas"]["ResolvedPeopleDto"];
+            members: components["schemas"]["ResolvedPeopleDto"] | null;
+            allParticipantsModerators: boolean;
+            host: components["schemas"]["RoomHostDto"];
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY";
+        ErrorResponseDto: {
+            /** @example 404 */
+            statusCode: number;
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            requestId?: string;
+        };
+        UpdateRoomDto: {
+            /** @example Room 101 */
+            displayName?: string;
+            moderators?: components["schemas"]["PeopleRefDto"];
+            /** @description null: everyone may call again */
+            members?: components["schemas"]["PeopleRefDto"] | null;
+            allParticipantsModerators?: boolean;
+        };
+        HostEnrollmentRequestDto: {
+            /**
+             * @description Lifetime of the secret
+             * @default 24
+             */
+            ttlHours: number;
+        };
+        HostEnrollmentDto: {
+            /** @description The room name: the username the host enrolls with */
+            username: string;
+            /** @description One-time secret: the password the host enrolls with (shown once) */
+            password: string;
+            expiresAt: string;
+        };
+        HostParticipantReportDto: {
+            jamiId: string;
+            device: string;
+            moderator: boolean;
+            muted: boolean;
+        };
+        HostConferenceReportDto: {
+            id: string;
+            participants: components["schemas"]["HostParticipantReportDto"][];
+        };
+        HostStatusReportDto: {
+            /** @example Jami Daemon 13.7.0 */
+            daemonVersion: string;
+            conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
     };
     responses: never;
@@ -1736,6 +1938,431 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["GroupDto"];
+                };
+            };
+        };
+    };
+    Rooms_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"][];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRoomDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NAME_TAKEN: a user or room has this name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateRoomDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoomDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Rooms_hostEnrollment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostEnrollmentRequestDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HostEnrollmentDto"];
+                };
+            };
+            /** @description VALIDATION_FAILED (ttlHours) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    RoomHost_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HostStatusReportDto"];
+            };
+        };
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
