@@ -13,7 +13,15 @@ import { SyncItem } from './sync-item.entity';
 import { SyncService } from './sync.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule, RoomsModule],
+  imports: [
+    TypeOrmModule.forFeature([SyncItem]),
+    AccountsModule,
+    CaModule,
+    PolicyModule,
+    UsersModule,
+    DirectoryModule,
+    RoomsModule,
+  ],
   controllers: [JamsController],
   providers: [JamsService, SyncService, JamsAuthGuard],
 })
