@@ -55,7 +55,7 @@ const logLines = (p: ManagedProcess): LogLine[] =>
     });
 
 test(
-  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, the server shows the host online; members apply live; a used secret is refused',
+  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, the server shows the host online; members apply live; a crashed daemon is restarted; a used secret is refused',
   { timeout: 300_000 },
   async (t) => {
     const unavailable = jamidUnavailableReason();
@@ -173,10 +173,15 @@ test(
       t.diagnostic(`moderator applied ${Date.now() - changedAt} ms after the admin's change`);
       assert.deepEqual(after['Account.defaultModerators'].split('/').sort(), [ids.alice, ids.carol].sort());
       assert.equal(logLines(agent).filter((l) => l.msg === 'jamid started').length, jamidStarts, 'no restart');
-      const volatile = (
-        (await bus.config('getVolatileAccountDetails', 's', [accountId])) as [Record<string, string>]
-      )[0];
-      assert.equal(volatile['Account.registrationStatus'], 'REGISTERED');
+      // setAccountDetails re-registers the account on the DHT (briefly TRYING); nothing restarts.
+      await waitFor(
+        'the account registered again',
+        async () =>
+          ((await bus!.config('getVolatileAccountDetails', 's', [accountId])) as [Record<string, string>])[0][
+            'Account.registrationStatus'
+          ] === 'REGISTERED',
+        10_000,
+      );
       // Only the change was applied (the agent does not re-apply settings that already match).
       const applied = logLines(agent).filter((l) => l.msg === 'room settings applied');
       assert.equal(applied.length, 1, JSON.stringify(applied));
@@ -197,6 +202,28 @@ test(
         },
         10_000,
       );
+
+      // The daemon crashes: the agent starts it again (same account, no secret) and hosts the room again.
+      const pid = Number(logLines(agent).find((l) => l.msg === 'jamid started')?.pid);
+      assert.ok(pid > 0);
+      await bus.close();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'the room hosted again after a restart',
+        async () =>
+          logLines(agent).filter((l) => l.msg === 'room hosted').length === 2 &&
+          logLines(agent).some((l) => l.msg === 'restarting jamid'),
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${agent.tail(4000)}`);
+      });
+      const restarted = logLines(agent).filter((l) => l.msg === 'jamid started');
+      assert.equal(restarted.length, 2);
+      assert.notEqual(restarted[1].pid, pid);
+      assert.equal(logLines(agent).filter((l) => l.msg === 'room enrolled').length, 1, 'enrolled once');
+      bus = await openBus(`unix:path=${path.join(stateDir, 'bus')}`);
+      const [[sameAccount]] = (await bus.config('getAccountList', '', [])) as [string[]];
+      assert.equal(sameAccount, accountId);
 
       // SIGTERM: a clean stop.
       await bus.close();
