@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { DataSource } from 'typeorm';
 import { KeyPoolService } from '../../apps/server/src/modules/ca/key-pool.service';
+import { AdminRole, ROLES_KEY } from '../../apps/server/src/modules/auth/roles';
+import { RoomsController } from '../../apps/server/src/modules/rooms/rooms.controller';
 import { agentMain, tempStateDir } from '../support/agent';
 import { basic, deviceToken, enroll, enrollOk, makeDevice } from '../support/jami-client';
 import { stopTestPostgres } from '../support/postgres';
@@ -330,4 +332,21 @@ test('enclave-agent host-room without the Jami daemon ends with the install comm
   const usage = await agentMain(['host-room', '--server', 'https://127.0.0.1:1']);
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--room NAME/);
+});
+
+test('every room admin route carries its role rule: reads for any role, changes for owners and admins', () => {
+  const expected: Record<string, AdminRole[]> = {
+    create: [AdminRole.OWNER, AdminRole.ADMIN],
+    list: [AdminRole.OWNER, AdminRole.ADMIN, AdminRole.HELPDESK, AdminRole.AUDITOR],
+    get: [AdminRole.OWNER, AdminRole.ADMIN, AdminRole.HELPDESK, AdminRole.AUDITOR],
+    update: [AdminRole.OWNER, AdminRole.ADMIN],
+    remove: [AdminRole.OWNER, AdminRole.ADMIN],
+    hostEnrollment: [AdminRole.OWNER, AdminRole.ADMIN],
+  };
+  const proto = RoomsController.prototype as unknown as Record<string, object>;
+  const routes = Object.getOwnPropertyNames(RoomsController.prototype).filter((n) => n !== 'constructor');
+  assert.deepEqual(routes.sort(), Object.keys(expected).sort());
+  for (const [method, roles] of Object.entries(expected)) {
+    assert.deepEqual(Reflect.getMetadata(ROLES_KEY, proto[method]), roles, method);
+  }
 });

@@ -55,7 +55,7 @@ const logLines = (p: ManagedProcess): LogLine[] =>
     });
 
 test(
-  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, and the server shows the host online',
+  'enclave-agent host-room hosts a room with the stock jamid: enrolls with the secret, applies an added moderator live within 10 s without a restart, the server shows the host online; members apply live; a crashed daemon is restarted; a used secret is refused',
   { timeout: 300_000 },
   async (t) => {
     const unavailable = jamidUnavailableReason();
@@ -173,13 +173,57 @@ test(
       t.diagnostic(`moderator applied ${Date.now() - changedAt} ms after the admin's change`);
       assert.deepEqual(after['Account.defaultModerators'].split('/').sort(), [ids.alice, ids.carol].sort());
       assert.equal(logLines(agent).filter((l) => l.msg === 'jamid started').length, jamidStarts, 'no restart');
-      const volatile = (
-        (await bus.config('getVolatileAccountDetails', 's', [accountId])) as [Record<string, string>]
-      )[0];
-      assert.equal(volatile['Account.registrationStatus'], 'REGISTERED');
+      // setAccountDetails re-registers the account on the DHT (briefly TRYING); nothing restarts.
+      await waitFor(
+        'the account registered again',
+        async () =>
+          ((await bus!.config('getVolatileAccountDetails', 's', [accountId])) as [Record<string, string>])[0][
+            'Account.registrationStatus'
+          ] === 'REGISTERED',
+        10_000,
+      );
       // Only the change was applied (the agent does not re-apply settings that already match).
       const applied = logLines(agent).filter((l) => l.msg === 'room settings applied');
       assert.equal(applied.length, 1, JSON.stringify(applied));
+
+      // Members: the admin limits the room to carol; the daemon gets her as its only contact and stops
+      // taking calls from non-contacts, live.
+      const limited = await server.request('PATCH', '/api/admin/rooms/huddle', {
+        token: admin,
+        body: { members: { users: ['carol'], groups: [] } },
+      });
+      assert.equal(limited.status, 200, limited.text());
+      await waitFor(
+        'carol as the room’s only contact, calls from others off',
+        async () => {
+          const [contacts] = (await bus!.config('getContacts', 's', [accountId])) as [Record<string, string>[]];
+          const d = await details();
+          return contacts.length === 1 && contacts[0].id === ids.carol && d['DHT.PublicInCalls'] === 'false';
+        },
+        10_000,
+      );
+
+      // The daemon crashes: the agent starts it again (same account, no secret) and hosts the room again.
+      const pid = Number(logLines(agent).find((l) => l.msg === 'jamid started')?.pid);
+      assert.ok(pid > 0);
+      await bus.close();
+      process.kill(pid, 'SIGKILL');
+      await waitFor(
+        'the room hosted again after a restart',
+        async () =>
+          logLines(agent).filter((l) => l.msg === 'room hosted').length === 2 &&
+          logLines(agent).some((l) => l.msg === 'restarting jamid'),
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${agent.tail(4000)}`);
+      });
+      const restarted = logLines(agent).filter((l) => l.msg === 'jamid started');
+      assert.equal(restarted.length, 2);
+      assert.notEqual(restarted[1].pid, pid);
+      assert.equal(logLines(agent).filter((l) => l.msg === 'room enrolled').length, 1, 'enrolled once');
+      bus = await openBus(`unix:path=${path.join(stateDir, 'bus')}`);
+      const [[sameAccount]] = (await bus.config('getAccountList', '', [])) as [string[]];
+      assert.equal(sameAccount, accountId);
 
       // SIGTERM: a clean stop.
       await bus.close();
@@ -187,6 +231,33 @@ test(
       const stopped = await agent.stop(30_000);
       assert.equal(stopped.code, 0, agent.tail(3000));
       assert.ok(logLines(agent).some((l) => l.msg === 'room host stopped'));
+
+      // The secret was used: another host with it is refused (exit code 4) and says what to do.
+      const second = env.spawnInNamespace(
+        'host-room-2',
+        process.execPath,
+        [
+          AGENT_BIN,
+          'host-room',
+          '--server',
+          env.managerUri,
+          '--room',
+          'huddle',
+          '--secret-stdin',
+          '--state',
+          path.join(work, 'host-2'),
+          '--ca',
+          caFile,
+          '--bootstrap',
+          env.dhtAddress,
+        ],
+        { stdin: true },
+      );
+      second.child.stdin!.end(`${password}\n`);
+      const refused = await second.exited;
+      assert.equal(refused.code, 4, second.tail(3000));
+      assert.match(second.output(), /refused the room "huddle" with this secret/);
+      assert.match(second.output(), /host-enrollment/);
     } finally {
       await bus?.close();
       await env?.stop();

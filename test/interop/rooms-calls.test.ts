@@ -70,6 +70,9 @@ test(
     let server: TestServer | undefined;
     let env: JamiEnv | undefined;
     let hostBus: BusClient | undefined;
+    let step = 'setup';
+    let agentProc: ManagedProcess | undefined;
+    let bobLogs: (() => string) | undefined;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-call-'));
     try {
       server = await startTestServer({ ENCLAVE_DEFAULT_POLICY: JSON.stringify(LOOPBACK_POLICY) });
@@ -103,6 +106,7 @@ test(
       fs.writeFileSync(caFile, caPem);
       env = await startJamiEnv({ serverPort: server.port, caPem, hostname: 'alice-pc', calls: true });
       const bobDaemon = await env.startDaemon('bob');
+      bobLogs = () => bobDaemon.logs();
 
       // The room's host: enclave-agent host-room, enrolled with the secret.
       const stateDir = path.join(work, 'host');
@@ -127,7 +131,9 @@ test(
         { stdin: true },
       );
       agent.child.stdin!.end(`${password}\n`);
+      agentProc = agent;
 
+      step = 'enroll participants';
       // The participants enroll with their own stock daemons.
       const alice = await env.addJamsAccount({ username: 'alice', password: 'alice-password' });
       const bob = await bobDaemon.addJamsAccount({ username: 'bob', password: 'bob-password' });
@@ -144,6 +150,7 @@ test(
       ).catch((err: Error) => {
         throw new Error(`${err.message}\n${agent.tail(6000)}`);
       });
+      step = 'host bus';
       hostBus = await openBus(`unix:path=${path.join(stateDir, 'bus')}`);
       const [[roomAccount]] = (await hostBus.config('getAccountList', '', [])) as [string[]];
       // alice enrolled after the room was created: the host learns her Jami ID live.
@@ -182,12 +189,14 @@ test(
         t.diagnostic(`${who}: call CURRENT after ${Date.now() - started} ms`);
         return callId;
       };
+      step = 'alice calls';
       const aliceCall = await connected(
         'alice',
         async () =>
           (await env!.calls('placeCallWithMedia', 'ssaa{ss}', [alice, `jami:${room.jamiId}`, AUDIO_ONLY]))[0] as string,
         () => env!.signals(),
       );
+      step = 'bob calls';
       const bobCall = await connected(
         'bob',
         async () =>
@@ -204,6 +213,7 @@ test(
         const [list] = (await hostBus!.calls('getConferenceInfos', 'ss', [roomAccount, confs[0]])) as [ConfEntry[]];
         return list.filter((e) => e.uri);
       };
+      step = 'conference infos';
       const both = await waitFor(
         'one conference with alice and bob',
         async () => {
@@ -218,6 +228,7 @@ test(
       assert.equal(entry(both, bobId).isModerator, 'false');
       assert.equal(entry(both, bobId).audioModeratorMuted, 'false');
 
+      step = 'server status';
       // The server shows it, from the agent's report.
       const shown = await waitFor(
         'the conference on the server',
@@ -235,8 +246,10 @@ test(
         ['bob', false],
       ]);
 
+      step = 'bob mutes alice';
       // bob (not a moderator) tries to mute alice: refused, nothing changes.
       await bobDaemon.bus.calls('muteParticipant', 'sssb', [bob, bobCall, aliceId, true]);
+      step = 'alice mutes bob';
       // alice (moderator) mutes bob: it takes effect.
       await env.calls('muteParticipant', 'sssb', [alice, aliceCall, bobId, true]);
       const muted = await waitFor(
@@ -251,10 +264,17 @@ test(
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(entry(await infos(), aliceId).audioModeratorMuted, 'false');
 
+      step = 'hang up';
       await env.calls('hangUp', 'ss', [alice, aliceCall]);
       await bobDaemon.bus.calls('hangUp', 'ss', [bob, bobCall]);
       const stopped = await agent.stop(30_000);
       assert.equal(stopped.code, 0, agent.tail(3000));
+    } catch (err) {
+      // Which step, and what each daemon said last (a daemon that dies mid-call shows up as NoReply).
+      throw new Error(
+        `${(err as Error).message}\nstep: ${step}\n---- host-room ----\n${agentProc?.tail(3000) ?? ''}\n` +
+          `---- bob's jamid ----\n${bobLogs?.().slice(-3000) ?? ''}\n${env?.diagnostics(3000) ?? ''}`,
+      );
     } finally {
       await hostBus?.close();
       await env?.stop();

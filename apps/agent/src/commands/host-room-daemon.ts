@@ -211,7 +211,11 @@ export class JamiSession {
     if (this.opts.caFile) env.CA_ROOT_FILE = this.opts.caFile;
     const jamid = this.spawn('jamid', this.opts.jamid, ['-c', '-p'], { env, cwd: this.dirs.home });
     await this.until('jamid on the bus', () => this.nameHasOwner('cx.ring.Ring'), jamid);
+    this.jamidPid = jamid.proc.pid;
   }
+
+  /** The running jamid's process id. */
+  jamidPid: number | undefined;
 
   /** Any ConfigurationManager method; resolves with its out arguments. */
   config(method: string, signature: string, args: unknown[]): Promise<unknown[]> {

@@ -144,7 +144,7 @@ export async function hostRoomCommand(ctx: Context): Promise<ExitCode> {
       });
       try {
         await session.start();
-        log('info', 'jamid started', { daemonVersion: version });
+        log('info', 'jamid started', { daemonVersion: version, pid: session.jamidPid });
         if (!state) {
           const accountId = await enrollRoom(session, {
             server: o.server,

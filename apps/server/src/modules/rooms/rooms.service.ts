@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, EntityManager, In, IsNull, QueryFailedError, Repository } from 'typeorm';
+import { DataSource, In, IsNull, QueryFailedError, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { AccountsService } from '../accounts/accounts.service';
 import { AuditService } from '../audit/audit.service';
@@ -137,6 +137,7 @@ export class RoomsService {
       patch.membersChangedAt = new Date();
     }
     if (dto.allParticipantsModerators !== undefined) patch.allParticipantsModerators = dto.allParticipantsModerators;
+    if (Object.keys(patch).length === 0) return this.toDto(room);
     await this.dataSource.transaction(async (m) => {
       await m.update(Room, { id: room.id }, patch);
       if (patch.displayName !== undefined) await m.update(User, { id: room.userId }, { firstName: patch.displayName });
@@ -314,9 +315,8 @@ export class RoomsService {
     };
   }
 
-  private async toDto(room: Room, m?: EntityManager): Promise<RoomDto> {
-    const user =
-      room.user ?? (await (m ?? this.dataSource.manager).findOneOrFail(User, { where: { id: room.userId } }));
+  private async toDto(room: Room): Promise<RoomDto> {
+    const user = room.user ?? (await this.users.findOneOrFail({ where: { id: room.userId } }));
     const hostDevice = await this.devices.findOne({
       where: { userId: room.userId, revokedAt: IsNull() },
       order: { createdAt: 'DESC' },
