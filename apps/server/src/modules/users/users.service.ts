@@ -156,6 +156,10 @@ export class UsersService {
     if (!user || user.status === 'deleted') {
       throw new AppError(ErrorCode.USER_NOT_FOUND, `No user "${rawUsername.slice(0, 64)}"`);
     }
+    if (user.kind === 'room') {
+      // A room's account is managed through /api/admin/rooms, never as a person.
+      throw new AppError(ErrorCode.USER_NOT_FOUND, `"${user.username}" is a conference room: see /api/admin/rooms`);
+    }
     return user;
   }
 
