@@ -347,12 +347,18 @@ test('no input at any route of the OpenAPI document produces a 5xx', async () =>
 });
 
 test('a 5xx is logged at error level with its cause and the request id', async () => {
+  // A fresh session: the odd-input sweep above may have ended the first one (POST /api/admin/logout).
+  const login = await server.request('POST', '/api/admin/login', {
+    body: { username: 'admin', password: 'admin-password-1' },
+  });
+  assert.equal(login.status, 200, login.text());
+  const token = login.json<{ access_token: string }>().access_token;
   const ds = server.app.get(DataSource);
   // A real server-side fault: the users table is gone for the duration of one request.
   await ds.query('ALTER TABLE groups RENAME TO groups_away');
   let res: TestResponse;
   try {
-    res = await server.request('GET', '/api/admin/groups', { token: admin });
+    res = await server.request('GET', '/api/admin/groups', { token });
   } finally {
     await ds.query('ALTER TABLE groups_away RENAME TO groups');
   }
