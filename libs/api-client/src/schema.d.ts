@@ -1337,6 +1337,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/dht": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's DHT node: id, UDP port, routing-table size, stored values */
+        get: operations["Dht_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1429,13 +1446,20 @@ export interface components {
         /** @enum {string} */
         ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY";
         ErrorResponseDto: {
-            /** @example 404 */
+            /** @example 400 */
             statusCode: number;
+            /** @example VALIDATION_FAILED */
             code: components["schemas"]["ErrorCode"];
+            /**
+             * @description Names the field or the problem
+             * @example limit must not be greater than 500
+             */
             message: string;
+            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
             details?: {
                 [key: string]: unknown;
             };
+            /** @description The x-request-id of the failed request */
             requestId?: string;
         };
         /**
@@ -2412,6 +2436,28 @@ export interface components {
             /** @example Jami Daemon 13.7.0 */
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
+        };
+        DhtStatusResponseDto: {
+            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
+            enabled: boolean;
+            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
+            networkId: number;
+            /** @description Node id, 40 hex digits (kept across restarts) */
+            nodeId?: string;
+            /** @description Bound UDP address */
+            host?: string;
+            /** @description Bound UDP port */
+            port?: number;
+            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
+            bootstrap?: string;
+            /** @description Nodes in the routing table */
+            nodes?: number;
+            /** @description Of those, nodes that answered recently */
+            goodNodes?: number;
+            /** @description Values stored on this node for the network */
+            storedValues?: number;
+            /** @description Remote nodes listening on keys stored here */
+            remoteListeners?: number;
         };
     };
     responses: never;
@@ -7465,6 +7511,52 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Dht_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DhtStatusResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;

@@ -50,6 +50,8 @@ export interface AppConfig {
   };
   /** Default policy sent to devices as Jami daemon keys. */
   policy: { defaults: PolicySettings };
+  /** The server's own DHT node (UDP, bound like HTTPS); port 0 turns it off. */
+  dht: { port: number; networkId: number };
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -140,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? 'json' },
     policy: { defaults: policy },
+    dht: { port: e.ENCLAVE_DHT_PORT, networkId: e.ENCLAVE_DHT_NETWORK },
   };
 }
 
