@@ -2286,8 +2286,11 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /** @enum {string} */
-            via: "default" | "group" | "user";
+            /**
+             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
+             * @enum {string}
+             */
+            via: "default" | "group" | "user" | "server";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DhtNode } from '@enclave/core';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
+import { serverBootstrap } from './dht-bootstrap';
 import { DhtStatusResponseDto } from './dht.dto';
 
 /** File (under ENCLAVE_DATA_DIR) where the node's routing table is kept between restarts. */
@@ -65,9 +66,7 @@ export class DhtService implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** "host:port" devices should bootstrap from: the public host of ENCLAVE_PUBLIC_URL and the DHT port. */
   publicBootstrap(): string | undefined {
-    if (!this.dhtNode) return undefined;
-    const host = this.config.http.publicHost;
-    return `${host.includes(':') ? `[${host}]` : host}:${this.config.dht.port}`;
+    return serverBootstrap(this.config);
   }
 
   status(): DhtStatusResponseDto {
