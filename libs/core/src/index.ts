@@ -113,6 +113,7 @@ export { JamsError, JamsErrorCode } from './jams/jams.errors';
 export { accountKey, certificateKey, inboxKey, peerKey } from './presence/dht-keys';
 export {
   announcementsIn,
+  crlsIn,
   crlValue,
   DeviceNotFoundError,
   findAccountDevices,

@@ -59,6 +59,11 @@ export class DhtService implements OnApplicationBootstrap, OnApplicationShutdown
     await this.dhtNode?.stop();
   }
 
+  /** Whether this process runs a node (ENCLAVE_DHT_PORT ≠ 0); it may still be starting. */
+  get enabled(): boolean {
+    return this.dhtNode !== undefined;
+  }
+
   /** The running node, or undefined when ENCLAVE_DHT_PORT=0. */
   get node(): DhtNode | undefined {
     return this.dhtNode?.running ? this.dhtNode : undefined;
