@@ -77,6 +77,56 @@ describe('two agents, no policy setting at all', { timeout: 90_000 }, () => {
   });
 });
 
+describe('presence', () => {
+  interface Presence {
+    jamiId: string | null;
+    cached: boolean;
+    checkedAt: string;
+    devices: { deviceId: string; name: string; announced: boolean; lastLoginAt: string | null; revoked: boolean }[];
+    otherAnnouncements: unknown[];
+  }
+  const presence = (user: string, token: string | undefined = admin) =>
+    server.request('GET', `/api/admin/users/${user}/presence`, { token });
+
+  test("GET /api/admin/users/{u}/presence: the running agent's device is announced now, with its last login", async () => {
+    const res = await presence('alice');
+    assert.equal(res.status, 200, res.text());
+    const p = res.json<Presence>();
+    assert.equal(p.jamiId, identity('alice').accountId);
+    assert.equal(p.cached, false);
+    assert.deepEqual(
+      p.devices.map((d) => [d.deviceId, d.name, d.announced, d.revoked]),
+      [[identity('alice').deviceId, 'alice', true, false]],
+    );
+    assert.ok(p.devices[0].lastLoginAt, 'the daemon logged in with its certificate');
+    assert.deepEqual(p.otherAnnouncements, []);
+    const again = (await presence('alice')).json<Presence>();
+    assert.equal(again.cached, true, 'a second look within 30 s comes from the cache');
+    assert.equal(again.checkedAt, p.checkedAt);
+  });
+
+  test('a user without a device has nothing announced; unknown users and missing tokens are refused', async () => {
+    await createUsers(server, admin, ['carol']);
+    const carol = await presence('carol');
+    assert.equal(carol.status, 200, carol.text());
+    assert.deepEqual(
+      { ...carol.json<Presence>(), checkedAt: undefined },
+      {
+        username: 'carol',
+        jamiId: null,
+        checkedAt: undefined,
+        cached: false,
+        devices: [],
+        otherAnnouncements: [],
+      },
+    );
+    const unknown = await presence('nobody-here');
+    assert.equal(unknown.status, 404, unknown.text());
+    assert.equal(unknown.json<{ code: string }>().code, 'USER_NOT_FOUND');
+    assert.equal((await presence('alice', '')).status, 401);
+  });
+});
+
 test('run with no reachable bootstrap node stops with exit code 15 and a hint', async () => {
   // A bootstrap port where nothing answers, and no node cache of its own.
   const stateDir = `${dirs.alice}-copy`;

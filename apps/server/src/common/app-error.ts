@@ -94,6 +94,9 @@ export enum ErrorCode {
   ROOM_NAME_TAKEN = 'ROOM_NAME_TAKEN',
   /** A room-host route called by something else than a room's own device. */
   ROOM_HOST_ONLY = 'ROOM_HOST_ONLY',
+  // organization network (the server's DHT node, issue 12)
+  /** ENCLAVE_DHT_PORT=0: the server runs no DHT node. */
+  DHT_DISABLED = 'DHT_DISABLED',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -177,6 +180,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.ROOM_NOT_FOUND]: 404,
   [ErrorCode.ROOM_NAME_TAKEN]: 409,
   [ErrorCode.ROOM_HOST_ONLY]: 403,
+  // organization network
+  [ErrorCode.DHT_DISABLED]: 409,
 };
 
 export class AppError extends Error {

@@ -1,14 +1,16 @@
 import { Module } from '@nestjs/common';
 import { CaModule } from '../ca/ca.module';
+import { UsersModule } from '../users/users.module';
 import { DhtRevocationsService } from './dht-revocations.service';
-import { DhtController } from './dht.controller';
+import { DhtController, PresenceController } from './dht.controller';
 import { DhtService } from './dht.service';
+import { PresenceService } from './presence.service';
 
 /** The server's DHT node (HTTP server process only, never the standalone worker). */
 @Module({
-  imports: [CaModule],
-  controllers: [DhtController],
-  providers: [DhtService, DhtRevocationsService],
+  imports: [CaModule, UsersModule],
+  controllers: [DhtController, PresenceController],
+  providers: [DhtService, DhtRevocationsService, PresenceService],
   exports: [DhtService],
 })
 export class DhtModule {}
