@@ -1371,6 +1371,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/dht-proxy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
+        get: operations["DhtProxy_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the values at a key, one JSON object per line */
+        get: operations["DhtProxy_get"];
+        put?: never;
+        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
+        post: operations["DhtProxy_put"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1461,7 +1496,7 @@ export interface components {
             mfa_setup_required?: boolean;
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "DHT_DISABLED";
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -7664,6 +7699,187 @@ export interface operations {
             };
             /** @description DHT_DISABLED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The value put */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -97,6 +97,10 @@ export enum ErrorCode {
   // organization network (the server's DHT node, issue 12)
   /** ENCLAVE_DHT_PORT=0: the server runs no DHT node. */
   DHT_DISABLED = 'DHT_DISABLED',
+  /** A value POSTed to the DHT proxy that does not parse, is too large, or whose signature fails. */
+  DHT_VALUE_INVALID = 'DHT_VALUE_INVALID',
+  /** The DHT proxy's per-address request budget, or its bound on kept-alive puts, is exhausted. */
+  DHT_PROXY_LIMIT = 'DHT_PROXY_LIMIT',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -182,6 +186,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.ROOM_HOST_ONLY]: 403,
   // organization network
   [ErrorCode.DHT_DISABLED]: 409,
+  [ErrorCode.DHT_VALUE_INVALID]: 400,
+  [ErrorCode.DHT_PROXY_LIMIT]: 429,
 };
 
 export class AppError extends Error {
