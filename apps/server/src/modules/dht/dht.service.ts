@@ -50,7 +50,17 @@ export class DhtService implements OnApplicationBootstrap, OnApplicationShutdown
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.dhtNode) return;
-    await this.dhtNode.start();
+    try {
+      await this.dhtNode.start();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new Error(
+        `cannot start the DHT node on UDP ${this.config.http.host}:${this.config.dht.port}` +
+          ` (${code ?? (err as Error).message}): free the port, choose another ENCLAVE_DHT_PORT, or set it to 0` +
+          ' to run without the DHT node',
+        { cause: err },
+      );
+    }
     const { host, port } = this.dhtNode.address;
     this.logger.log({ host, port, networkId: this.config.dht.networkId }, 'DHT node listening (UDP)');
   }
