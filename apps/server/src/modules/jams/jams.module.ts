@@ -14,15 +14,7 @@ import { SyncService } from './sync.service';
 import { UserBasicGuard } from './user-basic.guard';
 
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([SyncItem]),
-    AccountsModule,
-    CaModule,
-    PolicyModule,
-    UsersModule,
-    DirectoryModule,
-    RoomsModule,
-  ],
+  imports: [TypeOrmModule.forFeature([SyncItem]), AccountsModule, CaModule, PolicyModule, UsersModule, DirectoryModule, RoomsModule],
   controllers: [JamsController],
   providers: [JamsService, SyncService, JamsAuthGuard, UserBasicGuard],
 })
