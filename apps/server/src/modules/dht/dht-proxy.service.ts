@@ -16,9 +16,15 @@ import { DhtService } from './dht.service';
 export const PROXY_PERMANENT_TTL_MS = 10 * 60_000;
 /** Most permanent puts kept alive for proxy clients at once. */
 export const PROXY_MAX_PERMANENT = 10_000;
-/** Per client address and in total, per second (each GET is a DHT lookup). */
-const PER_IP_PER_SECOND = 50;
-const GLOBAL_PER_SECOND = 2_000;
+/**
+ * Per client address and in total, per second. Proxy clients poll GET once a second per listened key, and
+ * an organization's devices often share one NAT address, hence a budget well above one device's needs.
+ */
+export const PROXY_PER_IP_PER_SECOND = 200;
+const GLOBAL_PER_SECOND = 4_000;
+/** A key's values are looked up at most once per this (polling clients of one key share the answer). */
+export const PROXY_GET_CACHE_MS = 1_000;
+const GET_CACHE_MAX = 10_000;
 
 interface KeptPut {
   key: Buffer;
@@ -35,22 +41,27 @@ interface KeptPut {
  */
 @Injectable()
 export class DhtProxyService implements OnApplicationShutdown {
-  private readonly limiter = new RateLimiter({ perIpPerSecond: PER_IP_PER_SECOND, globalPerSecond: GLOBAL_PER_SECOND });
+  private readonly limiter = new RateLimiter({
+    perIpPerSecond: PROXY_PER_IP_PER_SECOND,
+    globalPerSecond: GLOBAL_PER_SECOND,
+  });
   private readonly kept = new Map<string, KeptPut>();
   private readonly inflight = new Map<string, Promise<DhtValue[]>>();
+  private readonly recent = new Map<string, { at: number; values: DhtValue[] }>();
 
   constructor(private readonly dht: DhtService) {}
 
   onApplicationShutdown(): void {
     for (const k of this.kept.values()) clearTimeout(k.timer);
     this.kept.clear();
+    this.recent.clear();
   }
 
   /** Counts the request against the caller's budget; 429 beyond it. */
   admit(ip: string): void {
     if (!this.limiter.allow(ip)) {
       throw new AppError(ErrorCode.DHT_PROXY_LIMIT, 'Too many DHT proxy requests from this address; slow down', {
-        perSecond: PER_IP_PER_SECOND,
+        perSecond: PROXY_PER_IP_PER_SECOND,
       });
     }
   }
@@ -71,13 +82,26 @@ export class DhtProxyService implements OnApplicationShutdown {
   /** GET /<hash>: every value at the key, one JSON object per line. */
   async get(hash: string): Promise<string> {
     const node = this.node();
-    // Listening clients poll every second: concurrent gets of one key share one DHT lookup.
-    let pending = this.inflight.get(hash);
-    if (!pending) {
-      pending = node.get(Buffer.from(hash, 'hex')).finally(() => this.inflight.delete(hash));
-      this.inflight.set(hash, pending);
+    // Listening clients poll every second: gets of one key within a second share one DHT lookup.
+    const hit = this.recent.get(hash);
+    let values: DhtValue[];
+    if (hit && Date.now() - hit.at < PROXY_GET_CACHE_MS) values = hit.values;
+    else {
+      let pending = this.inflight.get(hash);
+      if (!pending) {
+        pending = node
+          .get(Buffer.from(hash, 'hex'))
+          .then((found) => {
+            this.recent.delete(hash);
+            this.recent.set(hash, { at: Date.now(), values: found });
+            while (this.recent.size > GET_CACHE_MAX) this.recent.delete(this.recent.keys().next().value!);
+            return found;
+          })
+          .finally(() => this.inflight.delete(hash));
+        this.inflight.set(hash, pending);
+      }
+      values = await pending;
     }
-    const values = await pending;
     return values.map((v) => `${JSON.stringify(valueToProxyJson(v))}\n`).join('');
   }
 
@@ -111,6 +135,7 @@ export class DhtProxyService implements OnApplicationShutdown {
       throw new AppError(ErrorCode.DHT_PROXY_LIMIT, 'The DHT proxy keeps as many permanent values as it can');
     }
     await node.put(key, admitted.value, { permanent });
+    this.recent.delete(hash);
     if (permanent) this.keep(id, key, value.id);
     return { ...valueToProxyJson(admitted.value), ...(permanent ? { permanent: true } : {}) };
   }
