@@ -7,5 +7,5 @@ COPY migrations ./migrations
 COPY scripts ./scripts
 RUN npm ci --no-audit --no-fund && npm cache clean --force
 USER node
-EXPOSE 8443
+EXPOSE 8443 4222/udp
 CMD ["npm", "start"]

@@ -39,6 +39,7 @@ before(async () => {
       ENCLAVE_DATA_DIR: childDataDir,
       ENCLAVE_PORT: String(port),
       ENCLAVE_HOST: '127.0.0.1',
+      ENCLAVE_DHT_PORT: '0', // tests run in parallel: no DHT node on the default UDP 4222
       ENCLAVE_PUBLIC_URL: 'https://127.0.0.1:8443',
       ENCLAVE_MASTER_KEY: masterKey,
       ENCLAVE_KEY_POOL_SIZE: '0',

@@ -27,6 +27,7 @@ async function startServerProcess(port: number): Promise<Started> {
     ENCLAVE_DATA_DIR: dataDir,
     ENCLAVE_PORT: String(port),
     ENCLAVE_HOST: '127.0.0.1',
+    ENCLAVE_DHT_PORT: '0', // tests run in parallel: no DHT node on the default UDP 4222
     ENCLAVE_PUBLIC_URL: `https://localhost:${port}`,
     ENCLAVE_ADMIN_USER: 'admin',
     ENCLAVE_ADMIN_PASSWORD: 'embedded-password',

@@ -54,6 +54,8 @@ export async function startTestServer(
     ENCLAVE_MASTER_KEY: randomBytes(32).toString('hex'),
     ENCLAVE_KEY_POOL_SIZE: '0',
     ENCLAVE_QUEUE_PREFIX: `t${randomBytes(4).toString('hex')}`,
+    // No DHT node unless a test asks for one (test/support/dhtnode.ts freeUdpPort()): tests run in parallel.
+    ENCLAVE_DHT_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...env,
   });

@@ -75,6 +75,7 @@ export async function startServiceContext(
       ENCLAVE_MASTER_KEY: randomBytes(32).toString('hex'),
       ENCLAVE_KEY_POOL_SIZE: '0',
       ENCLAVE_QUEUE_PREFIX: `s${randomBytes(4).toString('hex')}`,
+      ENCLAVE_DHT_PORT: '0',
       LOG_LEVEL: 'warn',
       ...env,
     });

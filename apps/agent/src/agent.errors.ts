@@ -40,6 +40,8 @@ export enum ExitCode {
   DHT_PROXY_UNREACHABLE = 13,
   /** host-room: the Jami daemon (Debian package jami-daemon) or its D-Bus tools are not installed. */
   JAMI_DAEMON_MISSING = 14,
+  /** run: no DHT bootstrap node configured, or none of them (nor any cached node) answered. */
+  NO_BOOTSTRAP = 15,
 }
 
 export class AgentError extends Error {

@@ -17,6 +17,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
 import { redactRequestForLog } from './modules/auth/query-token';
 import { CaModule } from './modules/ca/ca.module';
+import { DhtModule } from './modules/dht/dht.module';
 import { DirectoryModule } from './modules/directory/directory.module';
 import { GroupsModule } from './modules/groups/groups.module';
 import { HealthModule } from './modules/health/health.module';
@@ -100,6 +101,7 @@ export class AppModule implements NestModule {
         PolicyModule,
         RoomsModule,
         MetricsModule,
+        DhtModule,
       ],
       providers: [{ provide: APP_FILTER, useClass: AppErrorFilter }],
     };

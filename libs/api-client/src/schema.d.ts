@@ -1337,17 +1337,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
+    "/api/admin/dht": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics (text format 0.0.4): users, devices, enrollments, logins, revocations, sync runs, queues, HTTP, database pool */
-        get: operations["Metrics_scrape"];
+        /** The server's DHT node: id, UDP port, routing-table size, stored values */
+        get: operations["Dht_status"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the user's devices are announced on the DHT now (one DHT get at the account id, cached 30 s) */
+        get: operations["Presence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
+        get: operations["DhtProxy_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the values at a key, one JSON object per line */
+        get: operations["DhtProxy_get"];
+        put?: never;
+        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
+        post: operations["DhtProxy_put"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1444,7 +1496,7 @@ export interface components {
             mfa_setup_required?: boolean;
         };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED";
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -2286,8 +2338,11 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /** @enum {string} */
-            via: "default" | "group" | "user";
+            /**
+             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
+             * @enum {string}
+             */
+            via: "default" | "group" | "user" | "server";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;
@@ -2437,6 +2492,57 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
+        DhtStatusResponseDto: {
+            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
+            enabled: boolean;
+            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
+            networkId: number;
+            /** @description Node id, 40 hex digits (kept across restarts) */
+            nodeId?: string;
+            /** @description Bound UDP address */
+            host?: string;
+            /** @description Bound UDP port */
+            port?: number;
+            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
+            bootstrap?: string;
+            /** @description Nodes in the routing table */
+            nodes?: number;
+            /** @description Of those, nodes that answered recently */
+            goodNodes?: number;
+            /** @description Values stored on this node for the network */
+            storedValues?: number;
+            /** @description Remote nodes listening on keys stored here */
+            remoteListeners?: number;
+        };
+        DeviceAnnouncedDto: {
+            /** @description SHA-256 of the device public key, 64 hex */
+            deviceId: string;
+            name: string;
+            revoked: boolean;
+            /** @description Last DEVICE token (mTLS /api/login), minute precision */
+            lastLoginAt: string | null;
+            /** @description Its account-signed DeviceAnnouncement is on the DHT at the account id now */
+            announced: boolean;
+        };
+        OtherAnnouncementDto: {
+            /** @description SHA-1 of the device public key, 40 hex */
+            deviceShortId: string;
+            /** @description SHA-256 device id, when the announcement carries the key */
+            deviceId: string | null;
+        };
+        UserPresenceResponseDto: {
+            username: string;
+            /** @description null before the first enrollment (nothing to look up) */
+            jamiId: string | null;
+            /** @description When the DHT was asked (answers are reused for 30 s) */
+            checkedAt: string;
+            /** @description The answer came from the 30 s cache */
+            cached: boolean;
+            /** @description Every device the server issued to the user */
+            devices: components["schemas"]["DeviceAnnouncedDto"][];
+            /** @description Announcements signed by the account that match none of its enrolled devices (an old Jami client without the key in its announcement, or a device the server does not know) */
+            otherAnnouncements: components["schemas"]["OtherAnnouncementDto"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2482,36 +2588,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
             /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
             /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2551,36 +2642,21 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
             /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
             /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2606,27 +2682,14 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
             /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2678,15 +2741,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Auth_logout: {
@@ -2724,15 +2778,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2779,15 +2824,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2856,15 +2892,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Auth_reauth: {
@@ -2917,15 +2944,6 @@ export interface operations {
             };
             /** @description TOO_MANY_ATTEMPTS */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2988,15 +3006,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Auth_disableTotp: {
@@ -3047,15 +3056,6 @@ export interface operations {
             };
             /** @description MFA_NOT_ENABLED, MFA_REQUIRED_BY_POLICY */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3122,15 +3122,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Admins_list: {
@@ -3170,15 +3161,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3245,15 +3227,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Admins_remove: {
@@ -3311,15 +3284,6 @@ export interface operations {
             };
             /** @description LAST_OWNER */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3397,15 +3361,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Admins_getSettings: {
@@ -3445,15 +3400,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3511,15 +3457,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Sessions_list: {
@@ -3562,15 +3499,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3633,15 +3561,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Sessions_tokens: {
@@ -3681,15 +3600,6 @@ export interface operations {
             };
             /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3747,15 +3657,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Sessions_revoke: {
@@ -3804,15 +3705,6 @@ export interface operations {
             };
             /** @description API_TOKEN_NOT_FOUND */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4413,15 +4305,6 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_update: {
@@ -4445,15 +4328,6 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_test: {
@@ -4471,15 +4345,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionTestDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4505,15 +4370,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_runs: {
@@ -4531,15 +4387,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncRunDto"][];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4563,15 +4410,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_confirm: {
@@ -4593,15 +4431,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_provision: {
@@ -4619,15 +4448,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4649,15 +4469,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -5120,15 +4931,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Health_ready: {
@@ -5153,18 +4955,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -5187,15 +4978,6 @@ export interface operations {
             };
             /** @description TOKEN_IN_QUERY */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5233,15 +5015,6 @@ export interface operations {
             };
             /** @description ALREADY_SET_UP */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5293,15 +5066,6 @@ export interface operations {
             };
             /** @description ALREADY_SET_UP */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5852,69 +5616,6 @@ export interface operations {
                     "application/json": components["schemas"]["EnrollmentResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_INVALID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, INVALID_CREDENTIALS */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_SUSPENDED */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DEVICE_KEY_IN_USE, DEVICE_KEY_REVOKED, DEVICE_KEY_FORBIDDEN, DEVICE_ENROLLMENT_CONFLICT */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description TOO_MANY_ATTEMPTS */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DIRECTORY_UNAVAILABLE */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_login: {
@@ -5934,42 +5635,6 @@ export interface operations {
                     "application/json": components["schemas"]["JamsTokenDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, DEVICE_UNKNOWN, DEVICE_REVOKED, DEVICE_CERTIFICATE_EXPIRED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description CREDENTIALS_REJECTED, USER_SUSPENDED */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description TOO_MANY_ATTEMPTS */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_devices: {
@@ -5987,24 +5652,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JamsDeviceDto"][];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -6028,42 +5675,6 @@ export interface operations {
                     "application/json": components["schemas"]["RevokeResultDto"];
                 };
             };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description SCOPE_INSUFFICIENT */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DEVICE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_contacts: {
@@ -6081,32 +5692,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6125,32 +5715,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6169,32 +5738,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6217,24 +5765,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_search: {
@@ -6254,24 +5784,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirectorySearchResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -6300,18 +5812,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6339,18 +5840,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -8115,7 +7605,7 @@ export interface operations {
             };
         };
     };
-    Metrics_scrape: {
+    Dht_status: {
         parameters: {
             query?: never;
             header?: never;
@@ -8124,16 +7614,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text exposition format */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain; version=0.0.4; charset=utf-8": string;
+                    "application/json": components["schemas"]["DhtStatusResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: neither ENCLAVE_METRICS_TOKEN nor an admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8142,7 +7631,263 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Presence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPresenceResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The value put */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;

@@ -39,6 +39,7 @@ export {
   encodeValue,
   isEncrypted,
   isSigned,
+  MAX_VALUE_SIZE,
   ownerId,
   packBody,
   randomValueId,
@@ -55,6 +56,7 @@ export { ValueField, type Query, type WhereClause } from './dht/query';
 export { type NodeInfo } from './dht/routing-table';
 export { type Endpoint } from './dht/address';
 export { type StorageLimits, type RejectReason } from './dht/storage';
+export { RateLimiter, type RateLimitOptions } from './dht/rate-limiter';
 
 // ---- trust: certificates, CSR, CRL, OCSP
 export { createDeviceCsr } from './trust/csr';
@@ -113,6 +115,7 @@ export { JamsError, JamsErrorCode } from './jams/jams.errors';
 export { accountKey, certificateKey, inboxKey, peerKey } from './presence/dht-keys';
 export {
   announcementsIn,
+  crlsIn,
   crlValue,
   DeviceNotFoundError,
   findAccountDevices,

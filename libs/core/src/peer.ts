@@ -7,7 +7,9 @@ import { DhtProxyClient } from './dht/dht-proxy-client';
 import { JamsClient } from './jams/jams-client';
 import { MessageStore, Messenger, SendResult } from './messaging/messenger';
 import { AnnouncedDevice, Presence } from './presence/presence';
+import { VerifiedDevice } from './trust/device-chain';
 import { CrlSource, RevocationChecker, RevocationMode } from './trust/revocation';
+import { TrustError, TrustErrorCode } from './trust/trust.errors';
 
 export type PeerLog = (level: 'debug' | 'info' | 'warn', message: string, details?: Record<string, unknown>) => void;
 
@@ -64,6 +66,8 @@ export class EnclavePeer {
   readonly connections: ConnectionManager;
   readonly messenger: Messenger;
   private started = false;
+  /** Accounts whose key we listen at for CRLs (accounts we were connected to). */
+  private readonly crlWatches = new Set<string>();
 
   constructor(private readonly opts: EnclavePeerOptions) {
     const log = opts.log ?? (() => undefined);
@@ -111,6 +115,9 @@ export class EnclavePeer {
       log: info,
       debug,
     });
+    // A CRL published on the DHT (by the server or the account's own devices) drops a revoked peer at once,
+    // even when the server cannot be reached.
+    this.connections.on('connection', (conn) => void this.watchRevocations(conn.peer));
     this.dht.on('value-rejected', (e) => {
       log(e.reason === 'inner-signature' || e.reason === 'bad-signature' ? 'warn' : 'debug', 'DHT value rejected', {
         key: e.key.toString('hex'),
@@ -156,6 +163,7 @@ export class EnclavePeer {
   async stop(): Promise<void> {
     if (!this.started) return;
     this.started = false;
+    this.crlWatches.clear();
     await this.messenger.stop();
     await this.connections.stop();
     await (this.proxy ?? this.node)!.stop();
@@ -169,6 +177,35 @@ export class EnclavePeer {
   /** Sends a text to every device of an account (directly, or queued in their inboxes and retried). */
   send(accountId: string, text: string): Promise<SendResult> {
     return this.messenger.send(accountId, text);
+  }
+
+  /**
+   * Listens (once per account, for the peer's lifetime) at the account key of a connected peer for CRLs; a
+   * newer verified CRL re-checks every open connection of that account and drops the revoked ones.
+   */
+  private async watchRevocations(peer: VerifiedDevice): Promise<void> {
+    if (this.crlWatches.has(peer.accountId) || !this.started) return;
+    this.crlWatches.add(peer.accountId);
+    const onCrl = (der: Buffer) => {
+      if (!this.revocation.addCrl(der, peer.account)) return;
+      for (const conn of this.connections.openConnections) {
+        if (conn.peer.accountId !== peer.accountId) continue;
+        this.revocation.checkDevice(conn.peer).catch((err: Error) => {
+          if (err instanceof TrustError && err.code === TrustErrorCode.REVOKED) {
+            this.connections.drop(conn.peer.deviceShortId, err.message, err.code);
+          }
+        });
+      }
+    };
+    try {
+      await this.presence.watchCrls(peer.accountId, onCrl);
+    } catch (err) {
+      this.crlWatches.delete(peer.accountId);
+      this.opts.log?.('debug', 'could not listen for CRLs', {
+        accountId: peer.accountId,
+        error: (err as Error).message,
+      });
+    }
   }
 
   /** Republishes our account's CRL (from the server) on the DHT, as Jami devices do. */

@@ -22,6 +22,29 @@ async function dhtStatus(peer: EnclavePeer): Promise<DaemonStatus['dht']> {
 }
 
 /**
+ * A node that found nobody would run alone, unreachable and reaching no one: unless a cached node answers,
+ * stop with NO_BOOTSTRAP and say what to fix. Resolves with the routing table's size otherwise.
+ */
+async function joinedOrExit(ctx: Context, peer: EnclavePeer, bootstrap: string[]): Promise<number> {
+  const node = peer.node!;
+  if (node.stats().nodes === 0) await node.loadNodeCache(ctx.store.path('nodes'));
+  const nodes = node.stats().nodes;
+  if (nodes > 0) return nodes;
+  await peer.stop();
+  throw new AgentError(
+    ExitCode.NO_BOOTSTRAP,
+    bootstrap.length
+      ? `no DHT bootstrap node answered (tried ${bootstrap.join(', ')}): this device would be alone on the network`
+      : 'no DHT bootstrap node: the policy sets no Account.hostname and --bootstrap was not given',
+    bootstrap.length
+      ? "check that UDP traffic to that port is allowed (the Enclave server's ENCLAVE_DHT_PORT, 4222 by default) " +
+          'and that the server runs its DHT node, or pass --bootstrap HOST:PORT'
+      : "ask your administrator to enable the server's DHT node (ENCLAVE_DHT_PORT) or to set Account.hostname " +
+          'in the organization policy, or pass --bootstrap HOST:PORT',
+  );
+}
+
+/**
  * `run`: the daemon. Checks the device with the server (a revoked device stops here), fetches and applies the
  * policy (DHT bootstrap and port, or DHT proxy; TURN), joins the DHT (directly or through the proxy),
  * publishes this device, accepts secure connections, receives messages and keeps retrying undelivered ones.
@@ -77,6 +100,7 @@ export async function runCommand(ctx: Context): Promise<ExitCode> {
     peer = new EnclavePeer({ ...opts, dht: { ...opts.dht, id: saved?.id, port: 0 } });
     nodes = await peer.start();
   }
+  if (peer.node && nodes === 0) nodes = await joinedOrExit(ctx, peer, opts.dht?.bootstrap ?? []);
   if (peer.node) ctx.store.saveDhtNode({ id: peer.node.id.toString('hex'), port: peer.node.address.port });
   log('info', 'agent started', {
     pid: process.pid,

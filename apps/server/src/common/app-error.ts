@@ -97,6 +97,13 @@ export enum ErrorCode {
   // --- Bad input (request parsing) ---
   /** A body in a media type or content encoding the route does not accept. */
   MEDIA_TYPE_UNSUPPORTED = 'MEDIA_TYPE_UNSUPPORTED',
+  // organization network (the server's DHT node, issue 12)
+  /** ENCLAVE_DHT_PORT=0: the server runs no DHT node. */
+  DHT_DISABLED = 'DHT_DISABLED',
+  /** A value POSTed to the DHT proxy that does not parse, is too large, or whose signature fails. */
+  DHT_VALUE_INVALID = 'DHT_VALUE_INVALID',
+  /** The DHT proxy's per-address request budget, or its bound on kept-alive puts, is exhausted. */
+  DHT_PROXY_LIMIT = 'DHT_PROXY_LIMIT',
 }
 
 export const ERROR_STATUS: Record<ErrorCode, number> = {
@@ -182,6 +189,10 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   [ErrorCode.ROOM_HOST_ONLY]: 403,
   // --- Bad input (request parsing) ---
   [ErrorCode.MEDIA_TYPE_UNSUPPORTED]: 415,
+  // organization network
+  [ErrorCode.DHT_DISABLED]: 409,
+  [ErrorCode.DHT_VALUE_INVALID]: 400,
+  [ErrorCode.DHT_PROXY_LIMIT]: 429,
 };
 
 export class AppError extends Error {

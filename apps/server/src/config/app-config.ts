@@ -52,6 +52,8 @@ export interface AppConfig {
   policy: { defaults: PolicySettings };
   /** GET /metrics also accepts this bearer token (for a Prometheus server), besides admin tokens. */
   metrics: { token?: string };
+  /** The server's own DHT node (UDP, bound like HTTPS); port 0 turns it off. */
+  dht: { port: number; networkId: number };
   log: { level: string; format: 'json' | 'pretty' };
 }
 
@@ -143,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT ?? 'json' },
     policy: { defaults: policy },
     metrics: { token: e.ENCLAVE_METRICS_TOKEN },
+    dht: { port: e.ENCLAVE_DHT_PORT, networkId: e.ENCLAVE_DHT_NETWORK },
   };
 }
 

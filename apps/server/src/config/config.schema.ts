@@ -50,6 +50,8 @@ export const envSchema = z.object({
   ENCLAVE_TLS_CERT: optionalString,
   ENCLAVE_TLS_KEY: optionalString,
   ENCLAVE_DATA_DIR: optionalString.default('./data'),
+  ENCLAVE_DHT_PORT: int(4222, 0, 65535),
+  ENCLAVE_DHT_NETWORK: int(0, 0, 4294967295),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   ENCLAVE_SKIP_MIGRATIONS: bool(false),
   REDIS_URL: url(['redis:', 'rediss:']),

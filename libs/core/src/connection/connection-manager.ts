@@ -528,6 +528,19 @@ export class ConnectionManager extends EventEmitter<ConnectionManagerEvents> {
     return conn;
   }
 
+  /**
+   * Closes the open connection(s) to a device found untrusted after the fact (e.g. a CRL revoking it arrived),
+   * reported as a 'refused' event. Resolves with whether one was open.
+   */
+  drop(deviceShortId: string, reason: string, code?: TrustErrorCode | string): boolean {
+    const conn = this.connections.get(deviceShortId);
+    if (!conn) return false;
+    this.connections.delete(deviceShortId);
+    conn.close();
+    this.refuse({ deviceShortId, direction: conn.initiator ? 'outgoing' : 'incoming', reason, code });
+    return true;
+  }
+
   private refuse(r: RefusedPeer) {
     this.log('peer refused', { ...r });
     this.emit('refused', r);

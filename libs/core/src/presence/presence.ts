@@ -47,6 +47,11 @@ function crlOf(v: DhtValue): Buffer | undefined {
   }
 }
 
+/** The CRLs (DER) among values found at an account's key (unverified: RevocationChecker verifies them). */
+export function crlsIn(values: DhtValue[]): Buffer[] {
+  return values.map(crlOf).filter((d): d is Buffer => d !== undefined);
+}
+
 function chainOf(v: DhtValue): string | undefined {
   if (v.type !== ValueType.CERTIFICATE) return undefined;
   try {
@@ -132,12 +137,21 @@ export class Presence {
     });
   }
 
+  /**
+   * Listens at an account's key for the CRLs its devices or the Enclave server publish there; calls back
+   * with each one (DER, not verified yet). Resolves with the cancel function.
+   */
+  watchCrls(accountId: string, cb: (der: Buffer) => void): Promise<() => void> {
+    return this.dht.listen(accountKey(accountId), (values, expired) => {
+      if (!expired) crlsIn(values).forEach(cb);
+    });
+  }
+
   /** A CRL source reading the account CRLs published on the DHT. */
   crlSource(): CrlSource {
     return {
       name: 'dht',
-      fetch: async (issuerKeyId) =>
-        (await this.dht.get(accountKey(issuerKeyId))).map(crlOf).filter((d): d is Buffer => d !== undefined),
+      fetch: async (issuerKeyId) => crlsIn(await this.dht.get(accountKey(issuerKeyId))),
     };
   }
 

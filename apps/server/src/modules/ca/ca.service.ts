@@ -338,6 +338,20 @@ export class CaService {
     return this.dataSource.transaction((m) => this.signCrl(issuerKeyId, m));
   }
 
+  /**
+   * Account CRLs (not the org CA's) signed at or after `since`, oldest first: what the server's DHT node
+   * publishes at each account id.
+   */
+  async accountCrlsSince(since: Date): Promise<Pick<Crl, 'issuerKeyId' | 'crlNumber' | 'thisUpdate' | 'crlDer'>[]> {
+    return this.dataSource
+      .getRepository(Crl)
+      .createQueryBuilder('c')
+      .where('c.this_update >= :since', { since })
+      .andWhere('c.issuer_key_id NOT IN (SELECT a.key_id FROM certificate_authorities a)')
+      .orderBy('c.this_update', 'ASC')
+      .getMany();
+  }
+
   /** Re-signs every stored CRL that is close to its nextUpdate (maintenance job). */
   async refreshCrls(): Promise<number> {
     const due = await this.dataSource

@@ -83,7 +83,11 @@ export class PolicyVersionResponseDto {
 }
 
 export class PolicySourceDto {
-  @ApiProperty({ enum: ['default', 'group', 'user'] }) via: 'default' | 'group' | 'user';
+  @ApiProperty({
+    enum: ['default', 'group', 'user', 'server'],
+    description: "'server': not set by any policy, the server's own DHT node (Account.hostname)",
+  })
+  via: 'default' | 'group' | 'user' | 'server';
   @ApiProperty({ type: String, nullable: true, description: 'null for a user override' }) policyId: string | null;
   @ApiProperty({ type: String, nullable: true }) policyName: string | null;
   @ApiPropertyOptional() groupId?: string;

@@ -4,6 +4,7 @@ import { EntityManager, In, QueryFailedError, Repository } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { APP_CONFIG, AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
+import { serverBootstrap } from '../dht/dht-bootstrap';
 import { GroupsService } from '../groups/groups.service';
 import { PeopleService } from '../groups/people.service';
 import {
@@ -390,6 +391,12 @@ export class PolicyService implements OnApplicationBootstrap {
         merged[key] = value;
         sources[key] = layer.source;
       }
+    }
+    // Zero-config bootstrap: unless a policy names the bootstrap nodes, devices join the server's own DHT node.
+    const bootstrap = serverBootstrap(this.config);
+    if (bootstrap && merged['Account.hostname'] === undefined) {
+      merged['Account.hostname'] = bootstrap;
+      sources['Account.hostname'] = { via: 'server', policyId: null, policyName: null };
     }
     const pending = new Set<string>();
     const keys = await this.deliver(merged, pending);
