@@ -1528,8 +1528,8 @@ export interface components {
             details?: {
                 [key: string]: unknown;
             };
-            /** @description The x-request-id of the failed request */
-            requestId?: string;
+            /** @description Also in the `x-request-id` response header and in every log line of the request */
+            requestId: string;
         };
         /**
          * @description The role this credential acts with

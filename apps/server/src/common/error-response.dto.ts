@@ -20,8 +20,8 @@ export class ErrorResponseDto {
   })
   details?: Record<string, unknown>;
 
-  @ApiPropertyOptional({ description: 'The x-request-id of the failed request' })
-  requestId?: string;
+  @ApiProperty({ description: 'Also in the `x-request-id` response header and in every log line of the request' })
+  requestId: string;
 }
 
 /**
