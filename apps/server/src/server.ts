@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { AppError, ErrorCode } from './common/app-error';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { ConsoleOptions, mountConsole } from './console';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
 import { SetupService } from './modules/setup/setup.service';
@@ -54,7 +55,11 @@ export function configureHttp(app: INestApplication): void {
 }
 
 /** Starts the whole server: database, migrations, Nest, first-start setup, HTTPS, in-process workers. */
-export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: AppConfig,
+  logger: Logger,
+  opts: { console?: ConsoleOptions | false } = {},
+): Promise<RunningServer> {
   const infra = await prepareInfrastructure(config, logger);
   let app: INestApplication | undefined;
   try {
@@ -63,6 +68,8 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
       { bufferLogs: true, bodyParser: false },
     );
     app.useLogger(app.get(PinoLogger));
+    // The admin console (when built) takes every non-API path; mounted before the body parsers.
+    const adminConsole = opts.console === false ? undefined : await mountConsole(app, logger, opts.console);
     configureHttp(app);
     await app.init();
 
@@ -74,6 +81,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     tls.attach(server);
     if (config.queue.runWorkers) registerProcessors(app);
     await scheduleRecurringJobs(app);
+    await adminConsole?.listen();
     // Listen last: once /healthz answers, the start is complete.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -96,6 +104,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
             server.close(() => resolve());
             server.closeAllConnections();
           });
+          await adminConsole?.close();
           await running.close();
           await infra.embedded?.stop();
         })()),
