@@ -23,6 +23,9 @@ REQUIRED=(
   # TURN relaying through the peer core (test/support/coturn.ts): the turnserver binary, run by the tests on
   # 127.0.0.1 with its own arguments; the package's service unit is never started.
   "turnserver coturn"
+  # The admin console's browser tests (test/e2e/console*.e2e.test.ts) drive Debian's Chromium headless
+  # through playwright-core; no browser is downloaded.
+  "/usr/bin/chromium chromium"
 )
 
 missing=()

@@ -55,7 +55,9 @@ type WithErrorBody<P> = {
   [K in keyof P]: {
     [M in keyof P[K]]: P[K][M] extends { responses: infer R }
       ? Omit<P[K][M], 'responses'> & {
-          responses: R & { default: { headers: { [name: string]: unknown }; content: { 'application/json': ApiError } } };
+          responses: R & {
+            default: { headers: { [name: string]: unknown }; content: { 'application/json': ApiError } };
+          };
         }
       : P[K][M];
   };

@@ -34,7 +34,12 @@ function Stat({ label, value, hint, href }: { label: string; value: ReactNode; h
   );
 }
 
-const SYNC_COLOR: Record<string, string> = { succeeded: 'green', failed: 'red', awaiting_confirmation: 'orange', running: 'blue' };
+const SYNC_COLOR: Record<string, string> = {
+  succeeded: 'green',
+  failed: 'red',
+  awaiting_confirmation: 'orange',
+  running: 'blue',
+};
 
 export function DashboardClient() {
   const users = $api.useQuery('get', '/api/admin/users', TOTALS_QUERY);
@@ -46,7 +51,9 @@ export function DashboardClient() {
     .slice(0, 12)
     .reverse()
     .map((r) => ({
-      run: r.startedAt ? new Date(r.startedAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'UTC' }) : r.status,
+      run: r.startedAt
+        ? new Date(r.startedAt).toLocaleString('en-GB', { dateStyle: 'short', timeStyle: 'short', timeZone: 'UTC' })
+        : r.status,
       Added: r.added,
       Updated: r.updated,
       Suspended: r.suspended,
@@ -71,13 +78,27 @@ export function DashboardClient() {
         <Stat
           label="Groups"
           value={groups.data ? groups.data.length : <Skeleton h={38} w={60} />}
-          hint={groups.data ? `${groups.data.filter((g) => Object.keys(g.policy).length > 0).length} with a policy` : ' '}
+          hint={
+            groups.data ? `${groups.data.filter((g) => Object.keys(g.policy).length > 0).length} with a policy` : ' '
+          }
           href="/groups"
         />
         <Stat
           label="Directory"
-          value={directory.data ? (directory.data.type === 'local' ? 'Local' : directory.data.type.toUpperCase()) : <Skeleton h={38} w={80} />}
-          hint={directory.data && directory.data.type !== 'local' ? directory.data.url : 'Users are created in the console'}
+          value={
+            directory.data ? (
+              directory.data.type === 'local' ? (
+                'Local'
+              ) : (
+                directory.data.type.toUpperCase()
+              )
+            ) : (
+              <Skeleton h={38} w={80} />
+            )
+          }
+          hint={
+            directory.data && directory.data.type !== 'local' ? directory.data.url : 'Users are created in the console'
+          }
           href="/directory"
         />
         <Stat
@@ -106,7 +127,9 @@ export function DashboardClient() {
             Directory sync runs
           </Title>
           {history.length === 0 ? (
-            <EmptyState title="No sync yet">Connect LDAP or Active Directory on the Directory page to sync users.</EmptyState>
+            <EmptyState title="No sync yet">
+              Connect LDAP or Active Directory on the Directory page to sync users.
+            </EmptyState>
           ) : (
             <BarChart
               h={240}
@@ -127,15 +150,27 @@ export function DashboardClient() {
             Largest groups
           </Title>
           {groupSizes.length === 0 ? (
-            <EmptyState title="No groups yet">Directory groups appear here after a sync with a group base DN.</EmptyState>
+            <EmptyState title="No groups yet">
+              Directory groups appear here after a sync with a group base DN.
+            </EmptyState>
           ) : (
-            <BarChart h={240} data={groupSizes} dataKey="group" orientation="vertical" series={[{ name: 'Members', color: 'indigo.6' }]} />
+            <BarChart
+              h={240}
+              data={groupSizes}
+              dataKey="group"
+              orientation="vertical"
+              series={[{ name: 'Members', color: 'indigo.6' }]}
+            />
           )}
         </Card>
       </SimpleGrid>
       <Group>
         <Text size="sm" c="dimmed">
-          Lost a laptop? <Anchor component={Link} href="/devices">Find and revoke it</Anchor>.
+          Lost a laptop?{' '}
+          <Anchor component={Link} href="/devices">
+            Find and revoke it
+          </Anchor>
+          .
         </Text>
       </Group>
     </Stack>

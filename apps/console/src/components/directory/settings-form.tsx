@@ -42,9 +42,18 @@ const schema = z
   .superRefine((v, ctx) => {
     if (v.type === 'local') return;
     if (!/^ldaps?:\/\/[^/\s]+/i.test(v.url)) {
-      ctx.addIssue({ code: 'custom', path: ['url'], message: 'An ldap:// or ldaps:// URL, e.g. ldaps://ldap.example.org' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['url'],
+        message: 'An ldap:// or ldaps:// URL, e.g. ldaps://ldap.example.org',
+      });
     }
-    if (!v.baseDn) ctx.addIssue({ code: 'custom', path: ['baseDn'], message: 'Where the users are, e.g. ou=people,dc=example,dc=org' });
+    if (!v.baseDn)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseDn'],
+        message: 'Where the users are, e.g. ou=people,dc=example,dc=org',
+      });
   });
 type Values = z.infer<typeof schema>;
 const FIELDS = [
@@ -174,7 +183,12 @@ export function DirectorySettingsForm({ settings }: { settings: Schemas['Directo
         {type !== 'local' && (
           <>
             <SimpleGrid cols={2}>
-              <TextInput label="URL" placeholder="ldaps://ldap.example.org" {...form.register('url')} error={errors.url?.message} />
+              <TextInput
+                label="URL"
+                placeholder="ldaps://ldap.example.org"
+                {...form.register('url')}
+                error={errors.url?.message}
+              />
               <Checkbox mt={30} label="StartTLS (on an ldap:// URL)" {...form.register('startTls')} />
               <TextInput label="Bind DN" {...form.register('bindDn')} error={errors.bindDn?.message} />
               <PasswordInput

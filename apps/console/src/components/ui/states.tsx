@@ -5,7 +5,15 @@ import type { ReactNode } from 'react';
 import { errorMessage } from '@/lib/api';
 
 /** A failed load: what went wrong and a way to try again. */
-export function ErrorState({ error, onRetry, title = 'Could not load this' }: { error: unknown; onRetry?: () => void; title?: string }) {
+export function ErrorState({
+  error,
+  onRetry,
+  title = 'Could not load this',
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  title?: string;
+}) {
   return (
     <Alert color="red" title={title} role="alert">
       <Stack gap="xs" align="flex-start">

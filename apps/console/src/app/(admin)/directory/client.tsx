@@ -41,7 +41,11 @@ function ConnectionTest() {
         </Alert>
       )}
       {test.data && (
-        <Alert color={test.data.ok ? 'green' : 'red'} title={test.data.ok ? 'Connection works' : 'Connection failed'} role="status">
+        <Alert
+          color={test.data.ok ? 'green' : 'red'}
+          title={test.data.ok ? 'Connection works' : 'Connection failed'}
+          role="status"
+        >
           <List size="sm" spacing={2}>
             {test.data.stages.map((s) => (
               <List.Item key={s.stage}>
@@ -50,7 +54,9 @@ function ConnectionTest() {
               </List.Item>
             ))}
           </List>
-          {test.data.matchedUsers !== null && <Text size="sm">The user filter matches {test.data.matchedUsers} users.</Text>}
+          {test.data.matchedUsers !== null && (
+            <Text size="sm">The user filter matches {test.data.matchedUsers} users.</Text>
+          )}
         </Alert>
       )}
     </Stack>
@@ -145,7 +151,11 @@ export function DirectoryClient() {
               <Button loading={sync.isPending} onClick={() => sync.mutate({ body: { mode: 'full' } })}>
                 Sync now (full)
               </Button>
-              <Button variant="default" loading={sync.isPending} onClick={() => sync.mutate({ body: { mode: 'incremental' } })}>
+              <Button
+                variant="default"
+                loading={sync.isPending}
+                onClick={() => sync.mutate({ body: { mode: 'incremental' } })}
+              >
                 Incremental sync
               </Button>
             </Group>
@@ -192,7 +202,11 @@ export function DirectoryClient() {
               <Button variant="default" onClick={() => setConfirming(null)} data-autofocus>
                 Cancel
               </Button>
-              <Button color="red" loading={confirm.isPending} onClick={() => confirm.mutate({ params: { path: { id: confirming.id } } })}>
+              <Button
+                color="red"
+                loading={confirm.isPending}
+                onClick={() => confirm.mutate({ params: { path: { id: confirming.id } } })}
+              >
                 Suspend {confirming.pendingSuspensions} users
               </Button>
             </Group>

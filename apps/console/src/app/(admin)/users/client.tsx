@@ -115,7 +115,10 @@ export function UsersClient() {
             Search looks at usernames, first and last names and email addresses. Try fewer letters.
           </EmptyState>
         ) : (
-          <EmptyState title="No users yet" action={<Button onClick={() => setCreating(true)}>Create the first user</Button>}>
+          <EmptyState
+            title="No users yet"
+            action={<Button onClick={() => setCreating(true)}>Create the first user</Button>}
+          >
             Create local users here, or connect a directory (LDAP or Active Directory) to sync them.
           </EmptyState>
         )

@@ -13,7 +13,7 @@ export default async function SetupPage() {
     <AuthFrame
       title="Set up Enclave"
       subtitle="Create the first administrator and the organization's certificate authority"
-      width={640}
+      width={760}
     >
       <SetupWizard />
     </AuthFrame>

@@ -20,11 +20,8 @@ import { z } from 'zod';
 import { completeSetup } from '@/lib/actions';
 import { applyServerErrors } from '@/lib/form-errors';
 
-const pem = (label: RegExp, what: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => v === '' || label.test(v), `Paste a PEM ${what} (-----BEGIN … -----)`);
+const CERT_PEM = /^-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----$/;
+const KEY_PEM = /^-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----$/;
 
 const schema = z
   .object({
@@ -43,18 +40,23 @@ const schema = z
       mode: z.enum(['generate', 'import']),
       algorithm: z.enum(['RSA-4096', 'P-256']),
       commonName: z.string().trim().max(64, 'At most 64 characters'),
-      certificatePem: pem(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, 'certificate'),
-      privateKeyPem: pem(/-----BEGIN (RSA |EC )?PRIVATE KEY-----[\s\S]+-----END (RSA |EC )?PRIVATE KEY-----/, 'private key'),
+      certificatePem: z.string().trim(),
+      privateKeyPem: z.string().trim(),
     }),
   })
   .superRefine((v, ctx) => {
     if (v.admin.password !== v.admin.confirm) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'confirm'], message: 'The passwords differ' });
     }
-    if (v.ca.mode === 'import') {
-      if (!v.ca.certificatePem) ctx.addIssue({ code: 'custom', path: ['ca', 'certificatePem'], message: 'Paste the CA certificate' });
-      if (!v.ca.privateKeyPem) ctx.addIssue({ code: 'custom', path: ['ca', 'privateKeyPem'], message: 'Paste its private key' });
-    }
+    if (v.ca.mode !== 'import') return;
+    const check = (field: 'certificatePem' | 'privateKeyPem', value: string, pattern: RegExp, what: string) => {
+      if (!value) ctx.addIssue({ code: 'custom', path: ['ca', field], message: `Paste the CA ${what}` });
+      else if (!pattern.test(value)) {
+        ctx.addIssue({ code: 'custom', path: ['ca', field], message: `Paste a PEM ${what} (-----BEGIN … -----END …)` });
+      }
+    };
+    check('certificatePem', v.ca.certificatePem, CERT_PEM, 'certificate');
+    check('privateKeyPem', v.ca.privateKeyPem, KEY_PEM, 'private key');
   });
 type Values = z.input<typeof schema>;
 

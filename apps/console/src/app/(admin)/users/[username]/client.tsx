@@ -22,7 +22,12 @@ function Field({ label, children }: { label: string; children: React.ReactNode }
 }
 
 export function UserClient({ username }: { username: string }) {
-  const { data: user, error, isPending, refetch } = $api.useQuery('get', '/api/admin/users/{username}', userQuery(username));
+  const {
+    data: user,
+    error,
+    isPending,
+    refetch,
+  } = $api.useQuery('get', '/api/admin/users/{username}', userQuery(username));
   const [target, setTarget] = useState<RevokeTarget | null>(null);
   const onRevoke = useCallback(
     (device: Schemas['DeviceSummaryDto']) =>
@@ -94,8 +99,8 @@ export function UserClient({ username }: { username: string }) {
       </Group>
       {user.devices.length === 0 ? (
         <EmptyState title="No devices yet">
-          {user.username} enrolls a device by connecting Jami (or enclave-agent) to this server with their
-          username and password.
+          {user.username} enrolls a device by connecting Jami (or enclave-agent) to this server with their username and
+          password.
         </EmptyState>
       ) : (
         <DeviceTable owner={user.username} devices={user.devices} onRevoke={onRevoke} />
