@@ -132,6 +132,7 @@ export function DashboardClient() {
             </EmptyState>
           ) : (
             <BarChart
+              textColor="gray.7"
               h={240}
               data={history}
               dataKey="run"
@@ -155,6 +156,7 @@ export function DashboardClient() {
             </EmptyState>
           ) : (
             <BarChart
+              textColor="gray.7"
               h={240}
               data={groupSizes}
               dataKey="group"

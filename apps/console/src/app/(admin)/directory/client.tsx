@@ -115,7 +115,7 @@ export function DirectoryClient() {
             );
           }
           return r.errors.length ? (
-            <Text size="xs" c="red" title={r.errors.join('\n')}>
+            <Text size="xs" c="red.8" title={r.errors.join('\n')}>
               {r.errors.length} error{r.errors.length > 1 ? 's' : ''}: {r.errors[0]}
             </Text>
           ) : null;

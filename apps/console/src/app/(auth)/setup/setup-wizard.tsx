@@ -244,9 +244,13 @@ export function SetupWizard() {
             Back
           </Button>
           {step < STEPS.length - 1 ? (
-            <Button onClick={next}>Next</Button>
+            // Distinct keys: React must not turn the clicked "Next" button into the submit button in place,
+            // or the browser would submit the form at the end of that click.
+            <Button key="next" onClick={next}>
+              Next
+            </Button>
           ) : (
-            <Button type="submit" loading={isSubmitting}>
+            <Button key="submit" type="submit" loading={isSubmitting}>
               Create the organization
             </Button>
           )}
