@@ -46,6 +46,7 @@ const axeFindings: string[] = [];
 async function visited(name: string): Promise<void> {
   shot += 1;
   await page.waitForLoadState('networkidle');
+  await page.waitForTimeout(400); // dialogs and transitions settle (Mantine's are 200 ms)
   await page.screenshot({ path: path.join(ARTIFACTS, `${String(shot).padStart(2, '0')}-${name}.png`) });
   // Page scripts are strings: this program is compiled without the DOM library.
   if (!(await page.evaluate("'axe' in window"))) await page.addScriptTag({ content: AXE });
@@ -156,7 +157,7 @@ describe('admin console in Chromium', { skip }, () => {
     await page.getByText('Paste a PEM certificate').waitFor();
     await visited('setup-ca-validation');
     await page.getByText('Generate a new CA').click();
-    await page.getByLabel('Key algorithm').click();
+    await page.getByRole('textbox', { name: 'Key algorithm' }).click();
     await page.getByRole('option', { name: 'P-256' }).click();
     await page.getByRole('button', { name: 'Create the organization' }).click();
     await page.waitForURL(`${server.localUrl}/`, { timeout: 60_000 });
@@ -335,9 +336,9 @@ describe('admin console in Chromium', { skip }, () => {
     assert.ok(runtime);
     runtime.idleTimeoutSeconds = 1;
     await new Promise((r) => setTimeout(r, 2500));
-    runtime.idleTimeoutSeconds = 900;
     await page.goto(`${server.localUrl}/users?search=alice`);
     await page.waitForURL(/\/login\?next=%2Fusers%3Fsearch%3Dalice$/);
+    runtime.idleTimeoutSeconds = 900;
     await visited('sign-in');
     await signIn(ADMIN.username, ADMIN.password);
     await page.waitForURL(`${server.localUrl}/users?search=alice`);

@@ -1,32 +1,10 @@
 'use client';
 
-import {
-  MantineProvider,
-  createTheme,
-  defaultVariantColorsResolver,
-  parseThemeColor,
-  type CSSVariablesResolver,
-  type VariantColorsResolver,
-} from '@mantine/core';
+import { MantineProvider, createTheme, type CSSVariablesResolver } from '@mantine/core';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { useState, type ReactNode } from 'react';
 
-// Text of "light" and "subtle" badges, buttons and alerts one notch darker than Mantine's default, which is below WCAG AA
-// contrast on their tinted background (axe-core checks every page in the tests).
-const LOW_CONTRAST = new Set(['yellow', 'orange', 'lime']);
-const variantColorResolver: VariantColorsResolver = (input) => {
-  const colors = defaultVariantColorsResolver(input);
-  if (input.variant !== 'light' && input.variant !== 'subtle') return colors;
-  const parsed = parseThemeColor({ color: input.color || input.theme.primaryColor, theme: input.theme });
-  if (!parsed.isThemeColor) return colors;
-  const text = LOW_CONTRAST.has(parsed.color)
-    ? 'var(--mantine-color-dark-7)'
-    : `var(--mantine-color-${parsed.color}-9)`;
-  return { ...colors, color: text };
-};
-
 const theme = createTheme({
-  variantColorResolver,
   primaryColor: 'indigo',
   // Shade 7 keeps white button text above WCAG AA contrast.
   primaryShade: 7,

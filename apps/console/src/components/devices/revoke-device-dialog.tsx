@@ -30,7 +30,13 @@ export function RevokeDeviceDialog({ target, onClose }: { target: RevokeTarget |
   };
   const who = target ? (target.ownerName ? `${target.ownerName} (${target.owner})` : target.owner) : '';
   return (
-    <Modal opened={target !== null} onClose={close} title="Revoke this device?" centered>
+    <Modal
+      closeButtonProps={{ 'aria-label': 'Close' }}
+      opened={target !== null}
+      onClose={close}
+      title="Revoke this device?"
+      centered
+    >
       {target && (
         <Stack>
           <Text>

@@ -95,7 +95,7 @@ function toValues(s: Schemas['DirectorySettingsResponseDto']): Values {
 /** LDAP / AD settings; the bind password is write-only (left empty, the stored one is kept). */
 export function DirectorySettingsForm({ settings }: { settings: Schemas['DirectorySettingsResponseDto'] }) {
   const queryClient = useQueryClient();
-  const form = useForm<Values>({ resolver: zodResolver(schema), values: toValues(settings) });
+  const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: toValues(settings) });
   const save = $api.useMutation('put', '/api/admin/directory');
   const { errors, isSubmitting, isDirty } = form.formState;
   const type = form.watch('type');
@@ -121,8 +121,9 @@ export function DirectorySettingsForm({ settings }: { settings: Schemas['Directo
             brakePercent: v.brakePercent,
           };
     try {
-      await save.mutateAsync({ body });
-      await queryClient.invalidateQueries({ queryKey: ['get', '/api/admin/directory'] });
+      const saved = await save.mutateAsync({ body });
+      queryClient.setQueryData(['get', '/api/admin/directory'], saved);
+      form.reset(toValues(saved));
     } catch (err) {
       applyServerErrors(err as ApiError, form.setError, FIELDS);
     }

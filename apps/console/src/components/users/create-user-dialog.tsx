@@ -67,7 +67,7 @@ export function CreateUserDialog({ opened, onClose }: { opened: boolean; onClose
   });
 
   return (
-    <Modal opened={opened} onClose={close} title="New user" size="lg">
+    <Modal closeButtonProps={{ 'aria-label': 'Close' }} opened={opened} onClose={close} title="New user" size="lg">
       <form onSubmit={onSubmit} noValidate aria-label="New user">
         <Stack>
           {errors.root?.server && (

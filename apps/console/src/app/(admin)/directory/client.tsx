@@ -183,7 +183,13 @@ export function DirectoryClient() {
       ) : (
         <DataTable data={runs.data} columns={columns} caption="Directory sync runs" rowKey={(r) => r.id} />
       )}
-      <Modal opened={confirming !== null} onClose={() => setConfirming(null)} title="Confirm the suspensions?" centered>
+      <Modal
+        closeButtonProps={{ 'aria-label': 'Close' }}
+        opened={confirming !== null}
+        onClose={() => setConfirming(null)}
+        title="Confirm the suspensions?"
+        centered
+      >
         {confirming && (
           <Stack>
             <Text>
