@@ -326,6 +326,7 @@ describe('admin console in Chromium', { skip }, () => {
     await page.getByText('No sync has run yet').waitFor();
     await visited('directory');
     await page.getByText('Active Directory', { exact: true }).click();
+    await page.getByLabel('Base DN', { exact: true }).waitFor();
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.getByText(/ldap:\/\/ or ldaps:\/\/ URL/).waitFor();
     await visited('directory-validation');

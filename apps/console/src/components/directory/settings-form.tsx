@@ -35,9 +35,9 @@ const schema = z
     usernameAttribute: z.string().trim(),
     groupBaseDn: z.string().trim(),
     groupFilter: z.string().trim(),
-    syncIntervalMinutes: z.number().int('Whole minutes').min(0, 'Not negative'),
-    fullSyncHours: z.number().int('Whole hours').min(1, 'At least 1'),
-    brakePercent: z.number().min(0, '0 to 100').max(100, '0 to 100'),
+    syncIntervalMinutes: z.number({ error: 'Enter a number of minutes' }).int('Whole minutes').min(0, 'Not negative'),
+    fullSyncHours: z.number({ error: 'Enter a number of hours' }).int('Whole hours').min(1, 'At least 1'),
+    brakePercent: z.number({ error: 'Enter a percentage' }).min(0, '0 to 100').max(100, '0 to 100'),
   })
   .superRefine((v, ctx) => {
     if (v.type === 'local') return;
@@ -73,22 +73,23 @@ const FIELDS = [
   'brakePercent',
 ] as const;
 
-function toValues(s: Schemas['DirectorySettingsResponseDto']): Values {
+/** The form's values from the stored settings; a never-saved configuration may omit fields (defaults apply). */
+function toValues(s: Partial<Schemas['DirectorySettingsResponseDto']>): Values {
   return {
-    type: s.type,
-    url: s.url,
-    startTls: s.startTls,
+    type: s.type ?? 'local',
+    url: s.url ?? '',
+    startTls: s.startTls ?? false,
     caCertPem: s.caCertPem ?? '',
-    bindDn: s.bindDn,
+    bindDn: s.bindDn ?? '',
     bindPassword: '',
-    baseDn: s.baseDn,
-    userFilter: s.userFilter,
-    usernameAttribute: s.usernameAttribute,
+    baseDn: s.baseDn ?? '',
+    userFilter: s.userFilter ?? '',
+    usernameAttribute: s.usernameAttribute ?? '',
     groupBaseDn: s.groupBaseDn ?? '',
     groupFilter: s.groupFilter ?? '',
-    syncIntervalMinutes: s.syncIntervalMinutes,
-    fullSyncHours: s.fullSyncHours,
-    brakePercent: s.brakePercent,
+    syncIntervalMinutes: s.syncIntervalMinutes ?? 60,
+    fullSyncHours: s.fullSyncHours ?? 24,
+    brakePercent: s.brakePercent ?? 10,
   };
 }
 
