@@ -1,18 +1,14 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { serverApi } from './server-api';
+
+export { safeNext } from './next-path';
 import { type ConsoleSession, findSession, SESSION_COOKIE } from './session';
 
 /** Whether the server still waits for its first setup (then every page leads to the wizard). */
 export async function setupRequired(): Promise<boolean> {
   const { data } = await (await serverApi()).GET('/api/info');
   return data?.setupRequired ?? false;
-}
-
-/** A same-origin path to return to after sign-in; anything else falls back to the dashboard. */
-export function safeNext(next: string | string[] | undefined): string {
-  const value = Array.isArray(next) ? next[0] : next;
-  return value && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
 }
 
 export async function currentSession(): Promise<ConsoleSession | undefined> {

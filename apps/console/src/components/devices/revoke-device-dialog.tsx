@@ -47,7 +47,7 @@ export function RevokeDeviceDialog({ target, onClose }: { target: RevokeTarget |
             reach colleagues, and the same key can never be certified again. {target.owner}’s other devices keep
             working.
           </Text>
-          <Text size="xs" ff="monospace" c="dimmed">
+          <Text size="xs" ff="monospace" c="dimmed" style={{ wordBreak: 'break-all' }}>
             Device ID {target.device.deviceId}
           </Text>
           {revoke.error && (
