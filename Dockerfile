@@ -5,7 +5,7 @@ COPY apps ./apps
 COPY libs ./libs
 COPY migrations ./migrations
 COPY scripts ./scripts
-RUN npm ci --no-audit --no-fund && npm cache clean --force
+RUN npm ci --no-audit --no-fund && npm run build:console && npm cache clean --force
 USER node
 EXPOSE 8443 4222/udp
 CMD ["npm", "start"]

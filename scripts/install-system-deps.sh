@@ -25,6 +25,9 @@ REQUIRED=(
   "turnserver coturn"
   # /metrics is checked with the reference Prometheus text parser and linter (promtool check metrics).
   "promtool prometheus"
+  # The admin console's browser tests (test/e2e/console*.e2e.test.ts) drive Debian's Chromium headless
+  # through playwright-core; no browser is downloaded.
+  "/usr/bin/chromium chromium"
 )
 
 missing=()

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createLogger } from '../../apps/server/src/common/logger';
 import { loadConfig } from '../../apps/server/src/config/app-config';
+import type { ConsoleOptions } from '../../apps/server/src/console';
 import { RunningServer, startServer } from '../../apps/server/src/server';
 import { createTestDatabase, TestDatabase } from './postgres';
 
@@ -36,11 +37,12 @@ export interface TestResponse {
 
 /**
  * Starts the real server in this process on a fresh database and a free port, with the given extra
- * environment. Requests use HTTPS without certificate verification unless a CA is passed.
+ * environment (the admin console only when `opts.console` is given). Requests use HTTPS without certificate verification unless a CA is passed.
  */
 export async function startTestServer(
   env: Record<string, string> = {},
   logStream?: NodeJS.WritableStream,
+  opts: { console?: ConsoleOptions } = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-test-data-'));
@@ -62,7 +64,7 @@ export async function startTestServer(
   let running: RunningServer;
   try {
     const logger = createLogger(config.log.level, 'json', logStream ?? process.stdout);
-    running = await startServer(config, logger);
+    running = await startServer(config, logger, { console: opts.console ?? false });
   } catch (err) {
     await db.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -11,6 +11,7 @@ import { useBodyParsers } from './common/body-parsing';
 import { RequestInputGuard } from './common/request-input.guard';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { ConsoleOptions, mountConsole } from './console';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
 import { MetricsService } from './modules/metrics/metrics.service';
@@ -44,7 +45,11 @@ export function configureHttp(app: INestApplication): void {
 }
 
 /** Starts the whole server: database, migrations, Nest, first-start setup, HTTPS, in-process workers. */
-export async function startServer(config: AppConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: AppConfig,
+  logger: Logger,
+  opts: { console?: ConsoleOptions | false } = {},
+): Promise<RunningServer> {
   const infra = await prepareInfrastructure(config, logger);
   let app: INestApplication | undefined;
   try {
@@ -56,6 +61,8 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     // bufferLogs holds Nest's Logger output until flushed; app.listen() would flush it, but the HTTPS server
     // is created by hand, so without this every `new Logger(...)` line would be lost.
     app.flushLogs();
+    // The admin console (when built) takes every non-API path; mounted before the body parsers.
+    const adminConsole = opts.console === false ? undefined : await mountConsole(app, logger, opts.console);
     configureHttp(app);
     await app.init();
 
@@ -77,6 +84,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
     tls.attach(server);
     if (config.queue.runWorkers) registerProcessors(app);
     await scheduleRecurringJobs(app);
+    await adminConsole?.listen();
     // Listen last: once /healthz answers, the start is complete.
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -99,6 +107,7 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
             server.close(() => resolve());
             server.closeAllConnections();
           });
+          await adminConsole?.close();
           await running.close();
           await infra.embedded?.stop();
         })()),

@@ -1,4 +1,9 @@
 import type { Request } from 'express';
+import { consoleForwardedAddress } from '../console';
 
-/** The peer address of the request's connection, for rate limits and audit actors. */
-export const clientAddress = (req: Request): string => req.socket.remoteAddress ?? 'unknown';
+/**
+ * The peer address of the request's connection, for rate limits and audit actors; for a call from the
+ * admin console's server code (loopback, per-process secret), the browser's address it forwards.
+ */
+export const clientAddress = (req: Request): string =>
+  consoleForwardedAddress(req) ?? req.socket.remoteAddress ?? 'unknown';
