@@ -105,6 +105,9 @@ const ROLE_TABLE: Row[] = [
   { method: 'POST', path: '/api/admin/ca/renewals', roles: OWNER_ONLY },
   { method: 'POST', path: '/api/admin/ca/rotate', roles: OWNER_ONLY },
   { method: 'POST', path: '/api/admin/ca/retire-previous', roles: OWNER_ONLY },
+  // Organization network (the server's DHT node).
+  { method: 'GET', path: '/api/admin/dht', roles: ANY },
+  { method: 'GET', path: '/api/admin/users/:username/presence', roles: ANY },
   // Conference rooms.
   { method: 'POST', path: '/api/admin/rooms', roles: ADMIN_UP },
   { method: 'GET', path: '/api/admin/rooms', roles: ANY },

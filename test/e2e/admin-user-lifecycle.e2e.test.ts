@@ -677,12 +677,9 @@ describe('hostile input never makes a 500', () => {
       ],
       [
         'directory search with NUL',
-        async () => {
-          const res = await server.request('GET', '/api/auth/directory/search?queryString=%00', { token: tok });
-          return { status: res.status === 200 ? 299 : res.status, json: () => ({ code: 'OK' }) };
-        },
-        299,
-        'OK',
+        () => server.request('GET', '/api/auth/directory/search?queryString=%00', { token: tok }),
+        400,
+        'VALIDATION_FAILED',
       ],
       [
         'suspend reason with NUL',
