@@ -1443,25 +1443,6 @@ export interface components {
             /** @description MFA is required and not enrolled: this session may only call /me, /me/mfa/* and logout */
             mfa_setup_required?: boolean;
         };
-        /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED";
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /** @example VALIDATION_FAILED */
-            code: components["schemas"]["ErrorCode"];
-            /**
-             * @description Names the field or the problem
-             * @example limit must not be greater than 500
-             */
-            message: string;
-            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @description The x-request-id of the failed request */
-            requestId?: string;
-        };
         /**
          * @description The role this credential acts with
          * @enum {string}
@@ -2437,6 +2418,25 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED";
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            /** @example VALIDATION_FAILED */
+            code: components["schemas"]["ErrorCode"];
+            /**
+             * @description Names the field or the problem
+             * @example limit must not be greater than 500
+             */
+            message: string;
+            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @description The x-request-id of the failed request, also in every log line of the request */
+            requestId: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -2477,7 +2477,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2486,7 +2486,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2495,7 +2495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,7 +2504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2546,7 +2546,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2555,7 +2555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2564,7 +2564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2573,7 +2573,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2601,7 +2601,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerificationResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2610,7 +2619,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2619,7 +2628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2660,7 +2669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description INVALID_CREDENTIALS (also a wrong or replayed code), MFA_REQUIRED (second factor missing) */
+            /** @description INVALID_CREDENTIALS, MFA_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,7 +2678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description TOO_MANY_ATTEMPTS, with Retry-After */
+            /** @description TOO_MANY_ATTEMPTS */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2678,7 +2687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2704,7 +2713,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2722,7 +2731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2731,7 +2740,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2759,7 +2768,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2777,7 +2786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2786,7 +2795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2820,7 +2829,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2838,7 +2847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2856,7 +2865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2888,7 +2897,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReauthResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2906,7 +2915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT, FORBIDDEN (API tokens) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2924,7 +2933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2952,7 +2961,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2970,7 +2979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2988,7 +2997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3018,7 +3027,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3036,7 +3045,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3054,7 +3063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3086,7 +3095,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodesDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3104,7 +3113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3113,7 +3122,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED (no enrolment started) */
+            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3122,7 +3131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3150,7 +3159,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3168,7 +3177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +3186,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3209,7 +3218,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3218,7 +3227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,7 +3254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3273,7 +3282,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3282,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3291,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,7 +3327,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3352,7 +3361,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3361,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3370,7 +3379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3397,7 +3406,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3425,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3443,7 +3452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3452,7 +3461,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3484,7 +3493,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +3502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3502,7 +3511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3511,7 +3520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3542,7 +3551,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3560,7 +3569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3569,7 +3578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,7 +3606,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3615,7 +3624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3633,7 +3642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3661,7 +3670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3679,7 +3688,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3688,7 +3697,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +3729,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiTokenResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3738,7 +3747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3747,7 +3756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3775,7 +3784,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3793,7 +3802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3811,7 +3820,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3840,13 +3849,13 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3855,7 +3864,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3880,13 +3889,13 @@ export interface operations {
                     "application/pkix-crl": string;
                 };
             };
-            /** @description Not found */
+            /** @description ISSUER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3895,7 +3904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3922,13 +3931,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3937,7 +3946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3962,13 +3971,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3977,7 +3986,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3999,7 +4008,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaOverviewResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4008,7 +4026,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4017,7 +4035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4062,7 +4080,7 @@ export interface operations {
                     "application/json": components["schemas"]["CertificateListResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4071,7 +4089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4080,7 +4098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4117,7 +4135,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4126,7 +4153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4167,7 +4194,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_SETTINGS_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4176,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4185,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4226,7 +4253,7 @@ export interface operations {
                     "application/json": components["schemas"]["RenewalReportDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4235,7 +4262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4244,7 +4271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4253,7 +4280,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4294,7 +4321,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotationResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_ROTATION_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4303,7 +4330,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4312,7 +4339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4321,7 +4348,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED, CA_ROTATION_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4358,7 +4385,16 @@ export interface operations {
                     "application/json": components["schemas"]["RetirementResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4367,7 +4403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4376,7 +4412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description CA_NO_PREVIOUS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5194,7 +5230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -5240,7 +5276,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -5282,7 +5318,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
+            /** @description SETUP_CODE_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5300,7 +5336,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7672,9 +7708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -7683,9 +7717,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -7707,6 +7739,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"][];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7716,7 +7757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7725,6 +7766,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7756,7 +7798,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, USERNAME_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7774,7 +7816,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7783,7 +7825,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ROOM_NAME_TAKEN: a user or room has this name */
+            /** @description ROOM_NAME_TAKEN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7792,6 +7834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7821,6 +7864,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7830,7 +7882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7848,6 +7900,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7875,6 +7928,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7884,7 +7946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7902,6 +7964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7935,7 +7998,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7953,7 +8016,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7971,6 +8034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8004,7 +8068,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (ttlHours) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8022,7 +8086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8040,6 +8104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8078,7 +8143,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED */
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8087,7 +8152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description SCOPE_INSUFFICIENT, ROOM_HOST_ONLY */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8105,6 +8170,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8133,7 +8199,7 @@ export interface operations {
                     "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
-            /** @description UNAUTHENTICATED: neither ENCLAVE_METRICS_TOKEN nor an admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8142,7 +8208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
