@@ -69,5 +69,8 @@ test('every operation documents its errors with ErrorResponseDto, whose code is 
   assert.deepEqual(missing, [], 'operations without the ErrorResponseDto error schema');
   // Explicit error responses keep their own descriptions.
   const login401 = doc.paths['/api/admin/login']?.post?.responses['401'];
-  assert.equal(login401 && 'description' in login401 ? login401.description : undefined, 'INVALID_CREDENTIALS');
+  assert.equal(
+    login401 && 'description' in login401 ? login401.description : undefined,
+    'INVALID_CREDENTIALS, MFA_REQUIRED',
+  );
 });

@@ -1354,75 +1354,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/admin/dht": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The server's DHT node: id, UDP port, routing-table size, stored values */
-        get: operations["Dht_status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}/presence": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Whether the user's devices are announced on the DHT now (one DHT get at the account id, cached 30 s) */
-        get: operations["Presence_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dht-proxy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
-        get: operations["DhtProxy_info"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dht-proxy/{hash}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** OpenDHT proxy: the values at a key, one JSON object per line */
-        get: operations["DhtProxy_get"];
-        put?: never;
-        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
-        post: operations["DhtProxy_put"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1511,25 +1442,6 @@ export interface components {
             session_id: string;
             /** @description MFA is required and not enrolled: this session may only call /me, /me/mfa/* and logout */
             mfa_setup_required?: boolean;
-        };
-        /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /** @example VALIDATION_FAILED */
-            code: components["schemas"]["ErrorCode"];
-            /**
-             * @description Names the field or the problem
-             * @example limit must not be greater than 500
-             */
-            message: string;
-            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @description Also in the `x-request-id` response header and in every log line of the request */
-            requestId: string;
         };
         /**
          * @description The role this credential acts with
@@ -2355,11 +2267,8 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /**
-             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
-             * @enum {string}
-             */
-            via: "default" | "group" | "user" | "server";
+            /** @enum {string} */
+            via: "default" | "group" | "user";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;
@@ -2509,56 +2418,24 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
-        DhtStatusResponseDto: {
-            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
-            enabled: boolean;
-            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
-            networkId: number;
-            /** @description Node id, 40 hex digits (kept across restarts) */
-            nodeId?: string;
-            /** @description Bound UDP address */
-            host?: string;
-            /** @description Bound UDP port */
-            port?: number;
-            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
-            bootstrap?: string;
-            /** @description Nodes in the routing table */
-            nodes?: number;
-            /** @description Of those, nodes that answered recently */
-            goodNodes?: number;
-            /** @description Values stored on this node for the network */
-            storedValues?: number;
-            /** @description Remote nodes listening on keys stored here */
-            remoteListeners?: number;
-        };
-        DeviceAnnouncedDto: {
-            /** @description SHA-256 of the device public key, 64 hex */
-            deviceId: string;
-            name: string;
-            revoked: boolean;
-            /** @description Last DEVICE token (mTLS /api/login), minute precision */
-            lastLoginAt: string | null;
-            /** @description Its account-signed DeviceAnnouncement is on the DHT at the account id now */
-            announced: boolean;
-        };
-        OtherAnnouncementDto: {
-            /** @description SHA-1 of the device public key, 40 hex */
-            deviceShortId: string;
-            /** @description SHA-256 device id, when the announcement carries the key */
-            deviceId: string | null;
-        };
-        UserPresenceResponseDto: {
-            username: string;
-            /** @description null before the first enrollment (nothing to look up) */
-            jamiId: string | null;
-            /** @description When the DHT was asked (answers are reused for 30 s) */
-            checkedAt: string;
-            /** @description The answer came from the 30 s cache */
-            cached: boolean;
-            /** @description Every device the server issued to the user */
-            devices: components["schemas"]["DeviceAnnouncedDto"][];
-            /** @description Announcements signed by the account that match none of its enrolled devices (an old Jami client without the key in its announcement, or a device the server does not know) */
-            otherAnnouncements: components["schemas"]["OtherAnnouncementDto"][];
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED";
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            /** @example VALIDATION_FAILED */
+            code: components["schemas"]["ErrorCode"];
+            /**
+             * @description Names the field or the problem
+             * @example limit must not be greater than 500
+             */
+            message: string;
+            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @description The x-request-id of the failed request, also in every log line of the request */
+            requestId: string;
         };
     };
     responses: never;
@@ -2600,7 +2477,7 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2609,7 +2486,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2618,7 +2495,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2627,7 +2504,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,7 +2546,7 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2678,7 +2555,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2687,7 +2564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2696,7 +2573,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2724,7 +2601,16 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerificationResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2733,7 +2619,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2742,7 +2628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2783,7 +2669,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description INVALID_CREDENTIALS (also a wrong or replayed code), MFA_REQUIRED (second factor missing) */
+            /** @description INVALID_CREDENTIALS, MFA_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2792,7 +2678,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description TOO_MANY_ATTEMPTS, with Retry-After */
+            /** @description TOO_MANY_ATTEMPTS */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2801,7 +2687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2827,7 +2713,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2845,7 +2731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2854,7 +2740,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2882,7 +2768,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2900,7 +2786,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2909,7 +2795,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -2943,7 +2829,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2961,7 +2847,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2979,7 +2865,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3011,7 +2897,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReauthResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3029,7 +2915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT, FORBIDDEN (API tokens) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3047,7 +2933,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,7 +2961,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3093,7 +2979,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3111,7 +2997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3141,7 +3027,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3159,7 +3045,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +3063,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3209,7 +3095,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodesDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3227,7 +3113,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3236,7 +3122,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED (no enrolment started) */
+            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,7 +3131,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3273,7 +3159,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3291,7 +3177,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3300,7 +3186,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3332,7 +3218,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3341,7 +3227,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3350,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3368,7 +3254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3396,7 +3282,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3405,7 +3291,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3414,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3441,7 +3327,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3475,7 +3361,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3484,7 +3370,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +3379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3520,7 +3406,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3548,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3566,7 +3452,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3575,7 +3461,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3607,7 +3493,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3616,7 +3502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,7 +3511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3634,7 +3520,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3665,7 +3551,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3683,7 +3569,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3692,7 +3578,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3720,7 +3606,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3738,7 +3624,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3756,7 +3642,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3784,7 +3670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3802,7 +3688,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3811,7 +3697,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3843,7 +3729,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiTokenResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3861,7 +3747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3870,7 +3756,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3898,7 +3784,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3916,7 +3802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3934,7 +3820,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -3963,13 +3849,13 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3978,7 +3864,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4003,13 +3889,13 @@ export interface operations {
                     "application/pkix-crl": string;
                 };
             };
-            /** @description Not found */
+            /** @description ISSUER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4018,7 +3904,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4045,13 +3931,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4060,7 +3946,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4085,13 +3971,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4100,7 +3986,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4122,7 +4008,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaOverviewResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4131,7 +4026,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4140,7 +4035,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4185,7 +4080,7 @@ export interface operations {
                     "application/json": components["schemas"]["CertificateListResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4194,7 +4089,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4203,7 +4098,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4240,7 +4135,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4249,7 +4153,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4194,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_SETTINGS_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4299,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4308,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4349,7 +4253,7 @@ export interface operations {
                     "application/json": components["schemas"]["RenewalReportDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4358,7 +4262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4367,7 +4271,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4376,7 +4280,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4417,7 +4321,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotationResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_ROTATION_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4426,7 +4330,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4435,7 +4339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4444,7 +4348,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED, CA_ROTATION_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4481,7 +4385,16 @@ export interface operations {
                     "application/json": components["schemas"]["RetirementResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4490,7 +4403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4499,7 +4412,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description CA_NO_PREVIOUS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5317,7 +5230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -5363,7 +5276,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -5405,7 +5318,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
+            /** @description SETUP_CODE_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5423,7 +5336,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7795,9 +7708,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -7806,9 +7717,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -7830,6 +7739,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"][];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7839,7 +7757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7848,6 +7766,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7879,7 +7798,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, USERNAME_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7897,7 +7816,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7906,7 +7825,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ROOM_NAME_TAKEN: a user or room has this name */
+            /** @description ROOM_NAME_TAKEN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7915,6 +7834,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7944,6 +7864,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7953,7 +7882,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7971,6 +7900,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7998,6 +7928,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -8007,7 +7946,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8025,6 +7964,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8058,7 +7998,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8076,7 +8016,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8094,6 +8034,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8127,7 +8068,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (ttlHours) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8145,7 +8086,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8163,6 +8104,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8201,7 +8143,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED */
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8210,7 +8152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description SCOPE_INSUFFICIENT, ROOM_HOST_ONLY */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8228,6 +8170,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8256,301 +8199,8 @@ export interface operations {
                     "text/plain; version=0.0.4; charset=utf-8": string;
                 };
             };
-            /** @description UNAUTHENTICATED: neither ENCLAVE_METRICS_TOKEN nor an admin token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Dht_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DhtStatusResponseDto"];
-                };
-            };
             /** @description UNAUTHENTICATED */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Presence_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserPresenceResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_info: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description InfoHash, 40 hex digits */
-                hash: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description InfoHash, 40 hex digits */
-                hash: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description The value put */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description BODY_TOO_LARGE */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
                 headers: {
                     [name: string]: unknown;
                 };

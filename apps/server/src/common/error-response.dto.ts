@@ -1,8 +1,8 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiDefaultResponse, ApiProperty, ApiPropertyOptional, ApiResponse } from '@nestjs/swagger';
+import { ApiDefaultResponse, ApiProperty, ApiPropertyOptional, ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ERROR_STATUS, ErrorCode } from './app-error';
 
-/** The body of every error answer (see AppErrorFilter): `{statusCode, code, message, details?, requestId?}`. */
+/** The body of every error answer (see AppErrorFilter): `{statusCode, code, message, details?, requestId}`. */
 export class ErrorResponseDto {
   @ApiProperty({ example: 400 })
   statusCode: number;
@@ -20,41 +20,33 @@ export class ErrorResponseDto {
   })
   details?: Record<string, unknown>;
 
-  @ApiProperty({ description: 'Also in the `x-request-id` response header and in every log line of the request' })
+  @ApiProperty({ description: 'The x-request-id of the failed request, also in every log line of the request' })
   requestId: string;
 }
 
 /**
- * Documents an operation's error responses: one entry per HTTP status of the given codes (listed in the
- * description), each with ErrorResponseDto, plus the ErrorResponseDto default.
+ * The errors every admin route behind AdminGuard can answer besides its own: no valid token, a role that may
+ * not call the route, an MFA enrolment still due, a token in the query string, bad input.
+ */
+export const ADMIN_ROUTE_ERRORS = [
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.MFA_SETUP_REQUIRED,
+  ErrorCode.TOKEN_IN_QUERY,
+  ErrorCode.VALIDATION_FAILED,
+] as const;
+
+/**
+ * The one way to document an operation's error responses: one entry per HTTP status of the given codes (listed in the
+ * description), each with ErrorResponseDto, plus the ErrorResponseDto default. Errors are JSON even where the
+ * operation produces another media type (PEM, DER, CSV, an image).
  */
 export function ApiErrors(...codes: ErrorCode[]) {
+  const content = { 'application/json': { schema: { $ref: getSchemaPath(ErrorResponseDto) } } };
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const c of codes) byStatus.set(ERROR_STATUS[c], [...(byStatus.get(ERROR_STATUS[c]) ?? []), c]);
+  for (const c of new Set(codes)) byStatus.set(ERROR_STATUS[c], [...(byStatus.get(ERROR_STATUS[c]) ?? []), c]);
   return applyDecorators(
-    ...[...byStatus].map(([status, list]) =>
-      ApiResponse({ status, description: list.join(', '), type: ErrorResponseDto }),
-    ),
-    ApiDefaultResponse({ type: ErrorResponseDto, description: 'Any other error' }),
-  );
-}
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad input: the message and details.problems name each bad field (VALIDATION_FAILED)',
-  401: 'No valid token (UNAUTHENTICATED)',
-  403: "The token's role may not use this route (FORBIDDEN)",
-  404: 'Not found',
-  409: 'Conflict with the current state',
-  429: 'Too many attempts (TOO_MANY_ATTEMPTS)',
-  503: 'A dependency is unavailable',
-};
-
-/** Documents the given error statuses, and every other error as the default response, with ErrorResponseDto. */
-export function ApiErrorResponses(...statuses: number[]) {
-  return applyDecorators(
-    ...statuses.map((status) =>
-      ApiResponse({ status, type: ErrorResponseDto, description: STATUS_TEXT[status] ?? 'Error' }),
-    ),
-    ApiDefaultResponse({ type: ErrorResponseDto, description: 'Any other error' }),
+    ...[...byStatus].map(([status, list]) => ApiResponse({ status, description: list.join(', '), content })),
+    ApiDefaultResponse({ description: 'Any other error', content }),
   );
 }

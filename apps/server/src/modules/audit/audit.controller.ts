@@ -1,16 +1,14 @@
-import { applyDecorators, Controller, Get, Query, StreamableFile, UseGuards } from '@nestjs/common';
+import { Controller, Get, Query, StreamableFile, UseGuards } from '@nestjs/common';
 import {
-  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiExtraModels,
-  ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
   ApiProduces,
   ApiTags,
-  ApiUnauthorizedResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import { AdminGuard } from '../auth/admin.guard';
 import { AdminRole, Roles } from '../auth/roles';
 import {
@@ -25,17 +23,6 @@ import { AuditService, filterOf, toAuditEventDto } from './audit.service';
 
 const AUDIT_READERS = [AdminRole.OWNER, AdminRole.ADMIN, AdminRole.AUDITOR];
 
-/** The errors every audit route answers (the error body is the global ErrorResponseDto). */
-const AuthErrors = () =>
-  applyDecorators(
-    ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: no valid admin token' }),
-    ApiForbiddenResponse({ description: 'FORBIDDEN: the role is not owner, admin or auditor' }),
-  );
-const FilterErrors = () =>
-  ApiBadRequestResponse({
-    description: 'VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message',
-  });
-
 @ApiTags('audit')
 @ApiBearerAuth()
 @UseGuards(AdminGuard)
@@ -47,8 +34,7 @@ export class AuditController {
   @Roles(...AUDIT_READERS)
   @ApiOperation({ summary: 'Audit events, newest first, filtered; cursor pagination' })
   @ApiOkResponse({ type: AuditPageResponseDto })
-  @FilterErrors()
-  @AuthErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   async list(@Query() query: ListAuditQueryDto): Promise<AuditPageResponseDto> {
     const page = await this.audit.list(filterOf(query), query.limit ?? 50, query.cursor);
     return { items: page.items.map(toAuditEventDto), nextCursor: page.nextCursor };
@@ -66,8 +52,7 @@ export class AuditController {
       'text/csv': { schema: { type: 'string' } },
     },
   })
-  @FilterErrors()
-  @AuthErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   export(@Query() query: ExportAuditQueryDto): StreamableFile {
     const filter = filterOf(query);
     this.audit.checkFilter(filter);
@@ -83,7 +68,7 @@ export class AuditController {
   @Roles(...AUDIT_READERS)
   @ApiOperation({ summary: "Recompute the audit log's hash chain; names the first row that does not verify" })
   @ApiOkResponse({ type: AuditVerificationResponseDto })
-  @AuthErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   verify(): Promise<AuditVerificationResponseDto> {
     return this.audit.verify();
   }

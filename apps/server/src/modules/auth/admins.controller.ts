@@ -7,11 +7,12 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/app-error';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import type { AdminPrincipal } from './admin-auth.service';
 import { AdminSettingsService } from './admin-settings.service';
 import { AdminGuard, CurrentAdmin } from './admin.guard';
 import { AdminsService } from './admins.service';
-import { AdminRouteErrors } from './api-errors';
 import {
   AdminResponseDto,
   AdminSecuritySettingsDto,
@@ -22,7 +23,6 @@ import {
 import { AdminRole, OwnerOnly, RequireRecentAuth, Roles } from './roles';
 
 const actor = (a: AdminPrincipal) => `admin:${a.username}`;
-const REAUTH = [401, 'REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot)'] as [number, string];
 
 @ApiTags('admins')
 @ApiBearerAuth()
@@ -38,7 +38,7 @@ export class AdminsController {
   @Roles(AdminRole.OWNER, AdminRole.AUDITOR)
   @ApiOperation({ summary: 'Every admin with its role, state and MFA status (owners and auditors)' })
   @ApiOkResponse({ type: [AdminResponseDto] })
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   list(): Promise<AdminResponseDto[]> {
     return this.admins.list();
   }
@@ -48,7 +48,7 @@ export class AdminsController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'Add an admin with a role (owners; recent re-authentication)' })
   @ApiCreatedResponse({ type: AdminResponseDto })
-  @AdminRouteErrors([400, 'PASSWORD_TOO_SHORT'], REAUTH, [409, 'ADMIN_EXISTS'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.PASSWORD_TOO_SHORT, ErrorCode.REAUTH_REQUIRED, ErrorCode.ADMIN_EXISTS)
   create(@Body() body: CreateAdminDto, @CurrentAdmin() admin: AdminPrincipal): Promise<AdminResponseDto> {
     return this.admins.create(body, actor(admin));
   }
@@ -60,7 +60,7 @@ export class AdminsController {
     summary: 'Change an admin’s role or disable it (its sessions and tokens end); never the last active owner',
   })
   @ApiOkResponse({ type: AdminResponseDto })
-  @AdminRouteErrors(REAUTH, [404, 'ADMIN_NOT_FOUND'], [409, 'LAST_OWNER'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED, ErrorCode.ADMIN_NOT_FOUND, ErrorCode.LAST_OWNER)
   update(
     @Param('username') username: string,
     @Body() body: UpdateAdminDto,
@@ -75,7 +75,7 @@ export class AdminsController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'Delete an admin with its sessions and tokens; never the last active owner' })
   @ApiNoContentResponse()
-  @AdminRouteErrors(REAUTH, [404, 'ADMIN_NOT_FOUND'], [409, 'LAST_OWNER'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED, ErrorCode.ADMIN_NOT_FOUND, ErrorCode.LAST_OWNER)
   async remove(@Param('username') username: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.admins.remove(username, actor(admin));
   }
@@ -84,7 +84,7 @@ export class AdminsController {
   @Roles(AdminRole.OWNER, AdminRole.AUDITOR)
   @ApiOperation({ summary: 'Admin security settings: MFA requirement, session idle timeout and lifetime' })
   @ApiOkResponse({ type: AdminSecuritySettingsResponseDto })
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   getSettings(): Promise<AdminSecuritySettingsResponseDto> {
     return this.settings.get();
   }
@@ -94,7 +94,7 @@ export class AdminsController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'Change the admin security settings (owners; recent re-authentication)' })
   @ApiOkResponse({ type: AdminSecuritySettingsResponseDto })
-  @AdminRouteErrors(REAUTH)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED)
   putSettings(
     @Body() body: AdminSecuritySettingsDto,
     @CurrentAdmin() admin: AdminPrincipal,

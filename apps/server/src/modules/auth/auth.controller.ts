@@ -1,11 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ErrorCode } from '../../common/app-error';
 import { clientAddress } from '../../common/client-address';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import { AdminAuthService, AdminAuthentication, AdminPrincipal, ClientInfo } from './admin-auth.service';
 import { AdminMfaService } from './admin-mfa.service';
 import { AdminGuard, CurrentAdmin, CurrentAuthentication } from './admin.guard';
-import { AdminRouteErrors, ApiErrors } from './api-errors';
 import {
   AdminLoginDto,
   ChangePasswordDto,
@@ -40,9 +41,11 @@ export class AuthController {
   })
   @ApiOkResponse({ type: TokenResponseDto })
   @ApiErrors(
-    [400, 'VALIDATION_FAILED, TOKEN_IN_QUERY'],
-    [401, 'INVALID_CREDENTIALS (also a wrong or replayed code), MFA_REQUIRED (second factor missing)'],
-    [429, 'TOO_MANY_ATTEMPTS, with Retry-After'],
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.TOKEN_IN_QUERY,
+    ErrorCode.INVALID_CREDENTIALS,
+    ErrorCode.MFA_REQUIRED,
+    ErrorCode.TOO_MANY_ATTEMPTS,
   )
   login(@Body() body: AdminLoginDto, @Req() req: Request): Promise<TokenResponseDto> {
     return this.auth.login(body, client(req));
@@ -56,7 +59,7 @@ export class AuthController {
   @AllowedDuringMfaSetup()
   @ApiOperation({ summary: 'End the session (or revoke the API token) used for this request' })
   @ApiNoContentResponse()
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   async logout(@CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.auth.logout(admin);
   }
@@ -68,7 +71,7 @@ export class AuthController {
   @AllowedDuringMfaSetup()
   @ApiOperation({ summary: 'The signed-in admin: username, role, MFA state' })
   @ApiOkResponse({ type: MeResponseDto })
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   me(@CurrentAuthentication() auth: AdminAuthentication): Promise<MeResponseDto> {
     return this.auth.me(auth);
   }
@@ -80,7 +83,12 @@ export class AuthController {
   @AnyRole()
   @ApiOperation({ summary: 'Change your password; every other session of yours ends' })
   @ApiOkResponse({ schema: { properties: { endedSessions: { type: 'integer' } } } })
-  @AdminRouteErrors([400, 'PASSWORD_TOO_SHORT'], [403, 'PASSWORD_INCORRECT'], [429, 'TOO_MANY_ATTEMPTS'])
+  @ApiErrors(
+    ...ADMIN_ROUTE_ERRORS,
+    ErrorCode.PASSWORD_TOO_SHORT,
+    ErrorCode.PASSWORD_INCORRECT,
+    ErrorCode.TOO_MANY_ATTEMPTS,
+  )
   changePassword(
     @Body() body: ChangePasswordDto,
     @CurrentAdmin() admin: AdminPrincipal,
@@ -99,11 +107,12 @@ export class AuthController {
       'Confirm your password (and TOTP code) so routes needing a recent re-authentication accept this session for 5 minutes',
   })
   @ApiOkResponse({ type: ReauthResponseDto })
-  @AdminRouteErrors(
-    [400, 'MFA_CODE_INVALID'],
-    [401, 'MFA_REQUIRED'],
-    [403, 'PASSWORD_INCORRECT, FORBIDDEN (API tokens)'],
-    [429, 'TOO_MANY_ATTEMPTS'],
+  @ApiErrors(
+    ...ADMIN_ROUTE_ERRORS,
+    ErrorCode.MFA_CODE_INVALID,
+    ErrorCode.MFA_REQUIRED,
+    ErrorCode.PASSWORD_INCORRECT,
+    ErrorCode.TOO_MANY_ATTEMPTS,
   )
   reauth(
     @Body() body: ReauthDto,
@@ -121,7 +130,7 @@ export class AuthController {
   @AllowedDuringMfaSetup()
   @ApiOperation({ summary: 'Start TOTP enrolment: a new secret for an authenticator app, active once confirmed' })
   @ApiOkResponse({ type: TotpEnrollmentDto })
-  @AdminRouteErrors([409, 'MFA_ALREADY_ENABLED'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.MFA_ALREADY_ENABLED)
   enrollTotp(@CurrentAdmin() admin: AdminPrincipal): Promise<TotpEnrollmentDto> {
     return this.mfa.enroll(admin.id);
   }
@@ -134,7 +143,12 @@ export class AuthController {
   @AllowedDuringMfaSetup()
   @ApiOperation({ summary: 'Confirm TOTP with a current code: returns ten one-time recovery codes, shown once' })
   @ApiOkResponse({ type: RecoveryCodesDto })
-  @AdminRouteErrors([400, 'MFA_CODE_INVALID'], [409, 'MFA_ALREADY_ENABLED, MFA_NOT_ENABLED (no enrolment started)'])
+  @ApiErrors(
+    ...ADMIN_ROUTE_ERRORS,
+    ErrorCode.MFA_CODE_INVALID,
+    ErrorCode.MFA_ALREADY_ENABLED,
+    ErrorCode.MFA_NOT_ENABLED,
+  )
   confirmTotp(@Body() body: TotpCodeDto, @CurrentAdmin() admin: AdminPrincipal): Promise<RecoveryCodesDto> {
     return this.mfa.confirm(admin.id, body.code);
   }
@@ -146,7 +160,12 @@ export class AuthController {
   @AnyRole()
   @ApiOperation({ summary: 'Turn TOTP off, with a current code or a recovery code' })
   @ApiNoContentResponse()
-  @AdminRouteErrors([400, 'MFA_CODE_INVALID'], [409, 'MFA_NOT_ENABLED, MFA_REQUIRED_BY_POLICY'])
+  @ApiErrors(
+    ...ADMIN_ROUTE_ERRORS,
+    ErrorCode.MFA_CODE_INVALID,
+    ErrorCode.MFA_NOT_ENABLED,
+    ErrorCode.MFA_REQUIRED_BY_POLICY,
+  )
   async disableTotp(@Body() body: DisableTotpDto, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.mfa.disable(admin.id, body.code);
   }

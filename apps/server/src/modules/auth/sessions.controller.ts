@@ -7,9 +7,10 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/app-error';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import { AdminAuthService, AdminPrincipal } from './admin-auth.service';
 import { AdminGuard, CurrentAdmin } from './admin.guard';
-import { AdminRouteErrors } from './api-errors';
 import {
   ApiTokenResponseDto,
   CreateApiTokenDto,
@@ -30,7 +31,7 @@ export class SessionsController {
   @AnyRole()
   @ApiOperation({ summary: 'Your live sessions; owners may list everyone’s with all=true' })
   @ApiOkResponse({ type: [SessionResponseDto] })
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   list(@Query() query: ListSessionsQueryDto, @CurrentAdmin() admin: AdminPrincipal): Promise<SessionResponseDto[]> {
     return this.auth.listSessions(admin, query.all === 'true');
   }
@@ -40,7 +41,7 @@ export class SessionsController {
   @AnyRole()
   @ApiOperation({ summary: 'End one of your sessions (owners: anyone’s)' })
   @ApiNoContentResponse()
-  @AdminRouteErrors([404, 'SESSION_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.SESSION_NOT_FOUND)
   async end(@Param('id', new ParseUUIDPipe()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.auth.endSession(admin, id);
   }
@@ -51,7 +52,7 @@ export class SessionsController {
     summary: 'Create a personal API token for scripts (a role no higher than yours); the token is shown once',
   })
   @ApiCreatedResponse({ type: CreatedApiTokenResponseDto })
-  @AdminRouteErrors([403, 'ROLE_TOO_HIGH'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.ROLE_TOO_HIGH)
   create(@Body() body: CreateApiTokenDto, @CurrentAdmin() admin: AdminPrincipal): Promise<CreatedApiTokenResponseDto> {
     return this.auth.createToken(admin, body);
   }
@@ -60,7 +61,7 @@ export class SessionsController {
   @AnyRole()
   @ApiOperation({ summary: 'Your live API tokens (never the token itself)' })
   @ApiOkResponse({ type: [ApiTokenResponseDto] })
-  @AdminRouteErrors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   tokens(@CurrentAdmin() admin: AdminPrincipal): Promise<ApiTokenResponseDto[]> {
     return this.auth.listTokens(admin);
   }
@@ -70,7 +71,7 @@ export class SessionsController {
   @AnyRole()
   @ApiOperation({ summary: 'Revoke one of your API tokens (owners: anyone’s)' })
   @ApiNoContentResponse()
-  @AdminRouteErrors([404, 'API_TOKEN_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.API_TOKEN_NOT_FOUND)
   async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.auth.revokeToken(admin, id);
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Put, Query, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiErrorResponses } from '../../common/error-response.dto';
+import { ErrorCode } from '../../common/app-error';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
 import { AdminRole, OwnerOnly, RequireRecentAuth, Roles } from '../auth/roles';
@@ -41,7 +42,7 @@ export class CaAdminController {
       'The organization CA: subject, key, fingerprints, validity, certificate counts (both CAs during a rotation)',
   })
   @ApiOkResponse({ type: CaOverviewResponseDto })
-  @ApiErrorResponses(401, 403, 409)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.SETUP_REQUIRED)
   overview(): Promise<CaOverviewResponseDto> {
     return this.operations.overview();
   }
@@ -50,7 +51,7 @@ export class CaAdminController {
   @Roles(AdminRole.OWNER, AdminRole.AUDITOR)
   @ApiOperation({ summary: 'Issued certificates, soonest expiry first (cursor pagination)' })
   @ApiOkResponse({ type: CertificateListResponseDto })
-  @ApiErrorResponses(400, 401, 403)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   certificates(@Query() query: ListCertificatesQueryDto): Promise<CertificateListResponseDto> {
     return this.operations.listCertificates(query);
   }
@@ -59,7 +60,7 @@ export class CaAdminController {
   @Roles(AdminRole.OWNER, AdminRole.AUDITOR)
   @ApiOperation({ summary: 'Certificate lifetimes, CRL validity and the renewal window' })
   @ApiOkResponse({ type: CaSettingsDto })
-  @ApiErrorResponses(401, 403)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   getSettings(): Promise<CaSettingsDto> {
     return this.settings.get();
   }
@@ -69,7 +70,7 @@ export class CaAdminController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'Change lifetimes (validated against the CA expiry); used by every later issuance' })
   @ApiOkResponse({ type: CaSettingsDto })
-  @ApiErrorResponses(400, 401, 403)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED, ErrorCode.CA_SETTINGS_INVALID)
   putSettings(@Body() body: UpdateCaSettingsDto, @CurrentAdmin() admin: AdminPrincipal): Promise<CaSettingsDto> {
     return this.settings.update(body, actorOf(admin));
   }
@@ -80,7 +81,7 @@ export class CaAdminController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'Run the renewal job now: reissue account and device certificates expiring soon' })
   @ApiOkResponse({ type: RenewalReportDto })
-  @ApiErrorResponses(400, 401, 403, 409)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED, ErrorCode.SETUP_REQUIRED)
   renew(@Body() body: RunRenewalsDto, @CurrentAdmin() admin: AdminPrincipal): Promise<RenewalReportDto> {
     return this.operations.renewExpiring(body.withinDays, actorOf(admin));
   }
@@ -92,7 +93,13 @@ export class CaAdminController {
     summary: 'Create or import a new CA, cross-sign it with the current one and move account certificates to it',
   })
   @ApiCreatedResponse({ type: RotationResponseDto })
-  @ApiErrorResponses(400, 401, 403, 409)
+  @ApiErrors(
+    ...ADMIN_ROUTE_ERRORS,
+    ErrorCode.REAUTH_REQUIRED,
+    ErrorCode.CA_ROTATION_INVALID,
+    ErrorCode.SETUP_REQUIRED,
+    ErrorCode.CA_ROTATION_IN_PROGRESS,
+  )
   async rotate(@Body() body: RotateCaDto, @CurrentAdmin() admin: AdminPrincipal): Promise<RotationResponseDto> {
     const result = await this.operations.rotate(body, actorOf(admin));
     // The HTTPS certificate follows the active CA.
@@ -106,7 +113,7 @@ export class CaAdminController {
   @RequireRecentAuth()
   @ApiOperation({ summary: 'End the rotation overlap now: stop serving the previous CA and its cross certificates' })
   @ApiOkResponse({ type: RetirementResponseDto })
-  @ApiErrorResponses(401, 403, 409)
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.REAUTH_REQUIRED, ErrorCode.CA_NO_PREVIOUS)
   retire(@CurrentAdmin() admin: AdminPrincipal): Promise<RetirementResponseDto> {
     return this.operations.retirePrevious(actorOf(admin));
   }

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Header, HttpCode, Param, Post, Res } from '@nest
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppError, ErrorCode } from '../../common/app-error';
-import { ApiErrorResponses } from '../../common/error-response.dto';
+import { ApiErrors } from '../../common/error-response.dto';
 import { CaService } from './ca.service';
 
 @ApiTags('pki')
@@ -17,7 +17,7 @@ export class CaController {
   })
   @ApiProduces('application/x-pem-file')
   @ApiOkResponse({ description: 'PEM certificates, the active CA first', schema: { type: 'string' } })
-  @ApiErrorResponses(409)
+  @ApiErrors(ErrorCode.SETUP_REQUIRED)
   @Header('Content-Type', 'application/x-pem-file')
   caCertificate(): Promise<string> {
     return this.ca.caBundlePem();
@@ -27,7 +27,7 @@ export class CaController {
   @ApiOperation({ summary: "An issuer's current CRL (DER), issuer id = SHA-1 key id of the CA or an account" })
   @ApiProduces('application/pkix-crl')
   @ApiOkResponse({ description: 'DER CRL', schema: { type: 'string', format: 'binary' } })
-  @ApiErrorResponses(404)
+  @ApiErrors(ErrorCode.ISSUER_NOT_FOUND)
   async crl(@Param('issuerId') issuerId: string, @Res() res: Response): Promise<void> {
     const der = await this.ca.crl(issuerId.toLowerCase());
     res.setHeader('Content-Type', 'application/pkix-crl');
@@ -42,7 +42,7 @@ export class CaController {
   @ApiProduces('application/ocsp-response')
   @ApiBody({ schema: { type: 'string', format: 'binary' } })
   @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
-  @ApiErrorResponses(400)
+  @ApiErrors(ErrorCode.OCSP_REQUEST_INVALID)
   async ocspPost(@Body() body: unknown, @Res() res: Response): Promise<void> {
     if (!Buffer.isBuffer(body) || body.length === 0) {
       throw new AppError(ErrorCode.OCSP_REQUEST_INVALID, 'OCSP requests must be POSTed as application/ocsp-request');
@@ -54,7 +54,7 @@ export class CaController {
   @ApiOperation({ summary: 'OCSP responder (RFC 6960, GET with the base64 request in the path)' })
   @ApiProduces('application/ocsp-response')
   @ApiOkResponse({ description: 'DER OCSP response', schema: { type: 'string', format: 'binary' } })
-  @ApiErrorResponses(400)
+  @ApiErrors(ErrorCode.OCSP_REQUEST_INVALID)
   async ocspGet(@Param('request') request: string, @Res() res: Response): Promise<void> {
     let base64: string;
     try {

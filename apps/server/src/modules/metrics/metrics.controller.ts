@@ -1,13 +1,8 @@
 import { Controller, Get, Header, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiOkResponse,
-  ApiOperation,
-  ApiProduces,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
+import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { AnyRole } from '../auth/roles';
 import { MetricsGuard } from './metrics.guard';
 import { MetricsService } from './metrics.service';
@@ -29,7 +24,7 @@ export class MetricsController {
   })
   @ApiProduces(Registry.PROMETHEUS_CONTENT_TYPE)
   @ApiOkResponse({ description: 'Prometheus text exposition format', schema: { type: 'string' } })
-  @ApiUnauthorizedResponse({ description: 'UNAUTHENTICATED: neither ENCLAVE_METRICS_TOKEN nor an admin token' })
+  @ApiErrors(ErrorCode.UNAUTHENTICATED) // neither ENCLAVE_METRICS_TOKEN nor an admin token
   scrape(): Promise<string> {
     return this.metrics.render();
   }

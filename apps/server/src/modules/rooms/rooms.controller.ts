@@ -2,13 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, UseGuards 
 import {
   ApiBearerAuth,
   ApiCreatedResponse,
-  ApiDefaultResponse,
   ApiNoContentResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
+import { ErrorCode } from '../../common/app-error';
+import { ADMIN_ROUTE_ERRORS, ApiErrors } from '../../common/error-response.dto';
 import { AdminGuard, CurrentAdmin } from '../auth/admin.guard';
 import type { AdminPrincipal } from '../auth/admin-auth.service';
 import { AdminOnly, AnyRole } from '../auth/roles';
@@ -22,20 +22,6 @@ import {
   UpdateRoomDto,
 } from './rooms.dto';
 import { RoomsService } from './rooms.service';
-import { ErrorResponseDto } from '../../common/error-response.dto';
-
-const errors = (...statuses: [number, string][]) =>
-  statuses.map(([status, description]) => ApiResponse({ status, description, type: ErrorResponseDto }));
-
-function Errors(...statuses: [number, string][]): MethodDecorator {
-  return (target, key, descriptor) => {
-    for (const d of [
-      ...errors([401, 'UNAUTHENTICATED'], [403, 'FORBIDDEN'], ...statuses),
-      ApiDefaultResponse({ type: ErrorResponseDto }),
-    ])
-      d(target, key, descriptor);
-  };
-}
 
 /** Conference rooms (admin API). */
 @ApiTags('admin')
@@ -49,10 +35,7 @@ export class RoomsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Create a conference room: a managed account in rendezvous mode' })
   @ApiCreatedResponse({ type: RoomDto })
-  @Errors(
-    [400, 'VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name)'],
-    [409, 'ROOM_NAME_TAKEN: a user or room has this name'],
-  )
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.USERNAME_INVALID, ErrorCode.ROOM_NAME_TAKEN)
   create(@Body() body: CreateRoomDto, @CurrentAdmin() admin: AdminPrincipal): Promise<RoomDto> {
     return this.rooms.create(body, `admin:${admin.username}`);
   }
@@ -61,7 +44,7 @@ export class RoomsController {
   @AnyRole()
   @ApiOperation({ summary: 'Every room with its resolved moderators and host status' })
   @ApiOkResponse({ type: [RoomDto] })
-  @Errors()
+  @ApiErrors(...ADMIN_ROUTE_ERRORS)
   list(): Promise<RoomDto[]> {
     return this.rooms.list();
   }
@@ -70,7 +53,7 @@ export class RoomsController {
   @AnyRole()
   @ApiOperation({ summary: 'A room: moderators (with pending users), members, host status and conference' })
   @ApiOkResponse({ type: RoomDto })
-  @Errors([404, 'ROOM_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.ROOM_NOT_FOUND)
   get(@Param('name') name: string): Promise<RoomDto> {
     return this.rooms.get(name);
   }
@@ -79,7 +62,7 @@ export class RoomsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Change display name, moderators, members (null: everyone) or all-moderators' })
   @ApiOkResponse({ type: RoomDto })
-  @Errors([400, 'VALIDATION_FAILED'], [404, 'ROOM_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.ROOM_NOT_FOUND)
   update(
     @Param('name') name: string,
     @Body() body: UpdateRoomDto,
@@ -93,7 +76,7 @@ export class RoomsController {
   @AdminOnly()
   @ApiOperation({ summary: 'Delete a room: its account and host device are revoked (the name stays reserved)' })
   @ApiNoContentResponse()
-  @Errors([404, 'ROOM_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.ROOM_NOT_FOUND)
   async remove(@Param('name') name: string, @CurrentAdmin() admin: AdminPrincipal): Promise<void> {
     await this.rooms.remove(name, `admin:${admin.username}`);
   }
@@ -104,7 +87,7 @@ export class RoomsController {
     summary: 'One-time secret with which one device enrolls as the host; revokes any previous host device',
   })
   @ApiCreatedResponse({ type: HostEnrollmentDto })
-  @Errors([400, 'VALIDATION_FAILED (ttlHours)'], [404, 'ROOM_NOT_FOUND'])
+  @ApiErrors(...ADMIN_ROUTE_ERRORS, ErrorCode.ROOM_NOT_FOUND)
   hostEnrollment(
     @Param('name') name: string,
     @Body() body: HostEnrollmentRequestDto,
@@ -126,7 +109,14 @@ export class RoomHostController {
   @HttpCode(204)
   @ApiOperation({ summary: "The host's report: daemon version, conference in progress, participants" })
   @ApiNoContentResponse()
-  @Errors([400, 'VALIDATION_FAILED'], [404, 'ROOM_NOT_FOUND'])
+  @ApiErrors(
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.UNAUTHENTICATED,
+    ErrorCode.DEVICE_REVOKED,
+    ErrorCode.SCOPE_INSUFFICIENT,
+    ErrorCode.ROOM_HOST_ONLY,
+    ErrorCode.ROOM_NOT_FOUND,
+  )
   async status(@CurrentJams() p: JamsPrincipal, @Body() body: HostStatusReportDto): Promise<void> {
     await this.rooms.recordHostReport(p.user, p.deviceId, body);
   }

@@ -2,7 +2,8 @@ import { clientAddress } from '../../common/client-address';
 import { Body, Controller, Get, Post, Req } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
-import { ApiErrors } from '../auth/api-errors';
+import { ErrorCode } from '../../common/app-error';
+import { ApiErrors } from '../../common/error-response.dto';
 import { TokenResponseDto } from '../auth/auth.dto';
 import { ServerInfoDto, SetupDto, SetupStateDto } from './setup.dto';
 import { SetupService } from './setup.service';
@@ -17,7 +18,7 @@ export class SetupController {
   @Get('info')
   @ApiOperation({ summary: 'Public server information: whether setup is needed, organization name' })
   @ApiOkResponse({ type: ServerInfoDto })
-  @ApiErrors([400, 'TOKEN_IN_QUERY'])
+  @ApiErrors(ErrorCode.TOKEN_IN_QUERY)
   async info(): Promise<ServerInfoDto> {
     return {
       setupRequired: !(await this.setup.isSetUp()),
@@ -29,7 +30,7 @@ export class SetupController {
   @Get('setup')
   @ApiOperation({ summary: 'Setup state; 404 once the server is set up' })
   @ApiOkResponse({ type: SetupStateDto })
-  @ApiErrors([400, 'TOKEN_IN_QUERY'], [404, 'ALREADY_SET_UP'])
+  @ApiErrors(ErrorCode.TOKEN_IN_QUERY, ErrorCode.ALREADY_SET_UP)
   async state(): Promise<SetupStateDto> {
     await this.setup.assertSetupOpen();
     return { setupRequired: true };
@@ -42,9 +43,14 @@ export class SetupController {
   })
   @ApiCreatedResponse({ type: TokenResponseDto, description: 'A session for the new admin (an owner)' })
   @ApiErrors(
-    [400, 'VALIDATION_FAILED, BODY_INVALID, USERNAME_INVALID, PASSWORD_TOO_SHORT, CA_INVALID, TOKEN_IN_QUERY'],
-    [403, 'SETUP_CODE_INVALID (setupCode missing or wrong)'],
-    [404, 'ALREADY_SET_UP'],
+    ErrorCode.VALIDATION_FAILED,
+    ErrorCode.BODY_INVALID,
+    ErrorCode.USERNAME_INVALID,
+    ErrorCode.PASSWORD_TOO_SHORT,
+    ErrorCode.CA_INVALID,
+    ErrorCode.TOKEN_IN_QUERY,
+    ErrorCode.SETUP_CODE_INVALID,
+    ErrorCode.ALREADY_SET_UP,
   )
   complete(@Body() body: SetupDto, @Req() req: Request): Promise<TokenResponseDto> {
     return this.setup.completeWithCode(body, `setup:${clientAddress(req)}`);
