@@ -1354,6 +1354,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/dht": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's DHT node: id, UDP port, routing-table size, stored values */
+        get: operations["Dht_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the user's devices are announced on the DHT now (one DHT get at the account id, cached 30 s) */
+        get: operations["Presence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
+        get: operations["DhtProxy_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the values at a key, one JSON object per line */
+        get: operations["DhtProxy_get"];
+        put?: never;
+        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
+        post: operations["DhtProxy_put"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2267,8 +2336,11 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /** @enum {string} */
-            via: "default" | "group" | "user";
+            /**
+             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
+             * @enum {string}
+             */
+            via: "default" | "group" | "user" | "server";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;
@@ -2418,8 +2490,59 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
+        DhtStatusResponseDto: {
+            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
+            enabled: boolean;
+            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
+            networkId: number;
+            /** @description Node id, 40 hex digits (kept across restarts) */
+            nodeId?: string;
+            /** @description Bound UDP address */
+            host?: string;
+            /** @description Bound UDP port */
+            port?: number;
+            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
+            bootstrap?: string;
+            /** @description Nodes in the routing table */
+            nodes?: number;
+            /** @description Of those, nodes that answered recently */
+            goodNodes?: number;
+            /** @description Values stored on this node for the network */
+            storedValues?: number;
+            /** @description Remote nodes listening on keys stored here */
+            remoteListeners?: number;
+        };
+        DeviceAnnouncedDto: {
+            /** @description SHA-256 of the device public key, 64 hex */
+            deviceId: string;
+            name: string;
+            revoked: boolean;
+            /** @description Last DEVICE token (mTLS /api/login), minute precision */
+            lastLoginAt: string | null;
+            /** @description Its account-signed DeviceAnnouncement is on the DHT at the account id now */
+            announced: boolean;
+        };
+        OtherAnnouncementDto: {
+            /** @description SHA-1 of the device public key, 40 hex */
+            deviceShortId: string;
+            /** @description SHA-256 device id, when the announcement carries the key */
+            deviceId: string | null;
+        };
+        UserPresenceResponseDto: {
+            username: string;
+            /** @description null before the first enrollment (nothing to look up) */
+            jamiId: string | null;
+            /** @description When the DHT was asked (answers are reused for 30 s) */
+            checkedAt: string;
+            /** @description The answer came from the 30 s cache */
+            cached: boolean;
+            /** @description Every device the server issued to the user */
+            devices: components["schemas"]["DeviceAnnouncedDto"][];
+            /** @description Announcements signed by the account that match none of its enrolled devices (an old Jami client without the key in its announcement, or a device the server does not know) */
+            otherAnnouncements: components["schemas"]["OtherAnnouncementDto"][];
+        };
         /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED";
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
         ErrorResponseDto: {
             /** @example 400 */
             statusCode: number;
@@ -8201,6 +8324,299 @@ export interface operations {
             };
             /** @description UNAUTHENTICATED */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Dht_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DhtStatusResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Presence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPresenceResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The value put */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
