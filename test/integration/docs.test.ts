@@ -37,3 +37,13 @@ test('process.env is read only by the config loader and entry points', () => {
     'apps/server/src/worker.ts',
   ]);
 });
+
+test('every route of the committed OpenAPI document is in the README API table', () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## API overview'), readme.indexOf('Errors are JSON'));
+  const spec = JSON.parse(fs.readFileSync(path.join(root, 'apps/server/openapi.json'), 'utf8')) as {
+    paths: Record<string, unknown>;
+  };
+  const missing = Object.keys(spec.paths).filter((p) => !table.includes(`${p}\``) && !table.includes(`${p}?`));
+  assert.deepEqual(missing, [], 'routes missing from the README API table (spell each path out)');
+});
