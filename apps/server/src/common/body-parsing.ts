@@ -7,6 +7,11 @@ export const JSON_TYPES = ['application/json', 'application/*+json'];
 export const RAW_TYPES = ['application/ocsp-request'];
 /** Parsed by the route itself (multer's FileInterceptor: the branding logo upload); other routes see no body. */
 export const MULTIPART_TYPES = ['multipart/form-data'];
+/**
+ * Routes that read a body of any media type themselves: OpenDHT's REST proxy takes a JSON value whatever the
+ * Content-Type says (curl -d sends it as a form), as `dhtnode --proxyserver` does.
+ */
+export const SELF_PARSING_PREFIXES = ['/dht-proxy/'];
 
 const BODY_ERROR = Symbol('enclave:body-error');
 type BodyRequest = express.Request & { [BODY_ERROR]?: AppError };
@@ -78,7 +83,11 @@ export function useBodyParsers(app: INestApplication): void {
         `Request body nests deeper than ${MAX_BODY_DEPTH} levels`,
       );
       req.body = undefined;
-    } else if (hasBody(req) && !req.is([...JSON_TYPES, ...RAW_TYPES, ...MULTIPART_TYPES])) {
+    } else if (
+      hasBody(req) &&
+      !req.is([...JSON_TYPES, ...RAW_TYPES, ...MULTIPART_TYPES]) &&
+      !SELF_PARSING_PREFIXES.some((prefix) => req.path.startsWith(prefix))
+    ) {
       const given = req.headers['content-type'] ?? 'none';
       (req as BodyRequest)[BODY_ERROR] = new AppError(
         ErrorCode.MEDIA_TYPE_UNSUPPORTED,
