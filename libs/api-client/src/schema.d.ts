@@ -4058,13 +4058,13 @@ export interface operations {
     CaAdmin_certificates: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 type?: "account" | "device" | "server";
                 /** @description Valid now and expiring within this many days */
                 expiringWithinDays?: number;
                 status?: "valid" | "revoked" | "superseded" | "expired";
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5350,15 +5350,15 @@ export interface operations {
     Users_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 /** @description Matches part of the username, first/last name or email (case-insensitive) */
                 search?: string;
                 status?: "active" | "suspended";
                 source?: "local" | "ldap" | "ad";
                 /** @description Group id: members only */
                 group?: string;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5806,14 +5806,14 @@ export interface operations {
     Devices_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 status?: "active" | "revoked";
                 /** @description Part of the device name or the owner's username, or a device ID prefix */
                 search?: string;
                 /** @description Unrevoked devices whose certificate expires within this many days */
                 expiringWithinDays?: number;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;

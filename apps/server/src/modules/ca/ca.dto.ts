@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto';
 import { CA_SETTINGS_LIMITS } from './ca-settings.service';
 
 export const CERTIFICATE_TYPES = ['account', 'device', 'server'] as const;
@@ -97,7 +98,7 @@ export class CaOverviewResponseDto {
   counts: CaCountsDto;
 }
 
-export class ListCertificatesQueryDto {
+export class ListCertificatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: CERTIFICATE_TYPES })
   @IsOptional()
   @IsIn(CERTIFICATE_TYPES)
@@ -115,20 +116,6 @@ export class ListCertificatesQueryDto {
   @IsOptional()
   @IsIn(CERTIFICATE_STATUSES)
   status?: CertificateStatus;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class CertificateResponseDto {
