@@ -1734,6 +1734,10 @@ export interface components {
         RotateCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
              * @enum {string}
@@ -1741,10 +1745,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: common name (default: the current one, dated); must differ from it */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
             /** @description How long both CAs are served and cross-signed */
             overlapDays: number;
         };
@@ -1917,6 +1917,10 @@ export interface components {
         SetupCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default RSA-4096)
              * @enum {string}
@@ -1924,10 +1928,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: CA common name (default "<organization> CA") */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
         };
         SetupDto: {
             /**

@@ -273,11 +273,26 @@ export class RenewalReportDto {
   skipped: SkippedRenewalDto[];
 }
 
-export class RotateCaDto {
+/** How a CA is obtained, at setup and at a rotation: generated here, or imported from PEM. */
+export class CaSourceDto {
   @ApiProperty({ enum: ['generate', 'import'] })
   @IsIn(['generate', 'import'])
   mode: 'generate' | 'import';
 
+  @ApiPropertyOptional({ description: 'import: PEM certificate' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  certificatePem?: string;
+
+  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  privateKeyPem?: string;
+}
+
+export class RotateCaDto extends CaSourceDto {
   @ApiPropertyOptional({
     enum: ['RSA-4096', 'P-256'],
     description: 'generate: key algorithm (default ENCLAVE_CA_ALGORITHM)',
@@ -292,18 +307,6 @@ export class RotateCaDto {
   @MinLength(1)
   @MaxLength(64)
   commonName?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM certificate' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  certificatePem?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  privateKeyPem?: string;
 
   @ApiProperty({ minimum: 1, maximum: 365, description: 'How long both CAs are served and cross-signed' })
   @IsInt()
