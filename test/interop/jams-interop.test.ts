@@ -8,18 +8,9 @@ import { enrollOk } from '../support/jami-client';
 import { JamiEnv, jamidUnavailableReason, startJamiEnv } from '../support/jamid';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
+import { waitFor } from '../support/wait';
 
 after(() => stopTestPostgres());
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 test(
   'a stock Jami daemon enrolls against Enclave, reaches REGISTERED, resolves a colleague by name, and is refused once revoked; a wrong password creates nothing',

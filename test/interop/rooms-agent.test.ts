@@ -10,8 +10,13 @@ import { BusClient, JamiEnv, jamidUnavailableReason, openBus, startJamiEnv } fro
 import type { ManagedProcess } from '../support/jamid/process';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
+import { waitFor as poll } from '../support/wait';
 
 after(() => stopTestPostgres());
+
+/** waitFor that retries a throwing check too (D-Bus calls fail while a daemon restarts). */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number) =>
+  poll(what, fn, timeoutMs, { retryErrors: true });
 
 /** Keeps the room's daemon on the namespace's loopback: what an organization's policy would point at its own infrastructure. */
 const LOOPBACK_POLICY = {
@@ -26,16 +31,6 @@ const LOOPBACK_POLICY = {
   'Account.accountPublish': false,
   'Account.videoEnabled': false,
 };
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 interface LogLine {
   msg: string;

@@ -9,8 +9,13 @@ import { BusClient, BusSignal, JamiEnv, jamidUnavailableReason, openBus, startJa
 import type { ManagedProcess } from '../support/jamid/process';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
+import { waitFor as poll } from '../support/wait';
 
 after(() => stopTestPostgres());
+
+/** waitFor that retries a throwing check too (D-Bus calls fail while a daemon restarts). */
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number) =>
+  poll(what, fn, timeoutMs, { retryErrors: true });
 
 const LOOPBACK_POLICY = {
   'Account.hostname': '127.0.0.1:4222',
@@ -26,16 +31,6 @@ const LOOPBACK_POLICY = {
 };
 
 const AUDIO_ONLY = [{ MEDIA_TYPE: 'MEDIA_TYPE_AUDIO', ENABLED: 'true', MUTED: 'false', SOURCE: '', LABEL: 'audio_0' }];
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const logLines = (p: ManagedProcess): { msg: string; [k: string]: unknown }[] =>
   p

@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { jamidEnvironment } from '../../apps/agent/src/commands/host-room-daemon';
 import { BusSignal, DbusDriver, DRIVER_SCRIPT } from './jamid/dbus-driver';
 import { ManagedProcess, pollUntil, SpawnOptions, StopResult } from './jamid/process';
 import { findExecutable, SYSTEM_PATH } from './system';
@@ -707,17 +708,7 @@ class Environment implements JamiEnv {
     const driver = this.driver!;
     const started = Date.now();
     this.epoch = driver.signals.length;
-    const env: Record<string, string> = {
-      PATH: SYSTEM_PATH,
-      LANG: 'C.UTF-8',
-      HOME: this.dirs.home,
-      XDG_CONFIG_HOME: this.dirs.config,
-      XDG_DATA_HOME: this.dirs.data,
-      XDG_CACHE_HOME: this.dirs.cache,
-      XDG_RUNTIME_DIR: this.dirs.runtime,
-      DBUS_SESSION_BUS_ADDRESS: this.busAddress,
-    };
-    if (this.caFile) env.CA_ROOT_FILE = this.caFile;
+    const env = jamidEnvironment(this.dirs, this.busAddress, this.caFile);
     const jamid = this.inNamespace('jamid', JAMID, ['-c', '-d', '-p'], { env, cwd: this.dirs.home });
     this.jamidRuns.push(jamid);
     await pollUntil('jamid to own cx.ring.Ring on the private bus', () => driver.nameHasOwner('cx.ring.Ring'), {
@@ -798,15 +789,7 @@ class Environment implements JamiEnv {
     await bus.waitForOutput(/unix:path=/, READY_TIMEOUT_MS);
     const client = await openBus(`unix:path=${busPath}`);
     this.buses.push(client);
-    const env: Record<string, string> = {
-      HOME: home,
-      XDG_CONFIG_HOME: config,
-      XDG_DATA_HOME: data,
-      XDG_CACHE_HOME: cache,
-      XDG_RUNTIME_DIR: runtime,
-      DBUS_SESSION_BUS_ADDRESS: `unix:path=${busPath}`,
-    };
-    if (this.caFile) env.CA_ROOT_FILE = this.caFile;
+    const env = jamidEnvironment({ home, config, data, cache, runtime }, `unix:path=${busPath}`, this.caFile);
     const jamid = this.spawnInNamespace(name, JAMID, ['-c', '-d', '-p'], { env });
     const ownerOf = async () =>
       (

@@ -1803,6 +1803,10 @@ export interface components {
         RotateCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
              * @enum {string}
@@ -1810,10 +1814,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: common name (default: the current one, dated); must differ from it */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
             /** @description How long both CAs are served and cross-signed */
             overlapDays: number;
         };
@@ -1986,6 +1986,10 @@ export interface components {
         SetupCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default RSA-4096)
              * @enum {string}
@@ -1993,10 +1997,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: CA common name (default "<organization> CA") */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
         };
         SetupDto: {
             /**
@@ -4181,13 +4181,13 @@ export interface operations {
     CaAdmin_certificates: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 type?: "account" | "device" | "server";
                 /** @description Valid now and expiring within this many days */
                 expiringWithinDays?: number;
                 status?: "valid" | "revoked" | "superseded" | "expired";
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5473,15 +5473,15 @@ export interface operations {
     Users_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 /** @description Matches part of the username, first/last name or email (case-insensitive) */
                 search?: string;
                 status?: "active" | "suspended";
                 source?: "local" | "ldap" | "ad";
                 /** @description Group id: members only */
                 group?: string;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5929,14 +5929,14 @@ export interface operations {
     Devices_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 status?: "active" | "revoked";
                 /** @description Part of the device name or the owner's username, or a device ID prefix */
                 search?: string;
                 /** @description Unrevoked devices whose certificate expires within this many days */
                 expiringWithinDays?: number;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;

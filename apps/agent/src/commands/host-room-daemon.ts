@@ -24,6 +24,34 @@ const CONFIG = {
 };
 const CALLS = { dest: 'cx.ring.Ring', path: '/cx/ring/Ring/CallManager', iface: 'cx.ring.Ring.CallManager' };
 
+/** jamid's own HOME and XDG directories. */
+export interface JamidDirs {
+  home: string;
+  config: string;
+  data: string;
+  cache: string;
+  runtime: string;
+}
+
+/**
+ * jamid's environment: the system PATH, its private HOME and XDG directories, its session bus and, when
+ * given, the CA file it trusts for TLS (the Enclave server's CA).
+ */
+export function jamidEnvironment(dirs: JamidDirs, busAddress: string, caFile?: string): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: SYSTEM_PATH,
+    LANG: 'C.UTF-8',
+    HOME: dirs.home,
+    XDG_CONFIG_HOME: dirs.config,
+    XDG_DATA_HOME: dirs.data,
+    XDG_CACHE_HOME: dirs.cache,
+    XDG_RUNTIME_DIR: dirs.runtime,
+    DBUS_SESSION_BUS_ADDRESS: busAddress,
+  };
+  if (caFile) env.CA_ROOT_FILE = caFile;
+  return env;
+}
+
 function executable(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
@@ -131,7 +159,7 @@ export interface JamiSessionOptions {
  * the whole session then (with backoff).
  */
 export class JamiSession {
-  readonly dirs: { home: string; config: string; data: string; cache: string; runtime: string };
+  readonly dirs: JamidDirs;
   readonly busAddress: string;
   readonly ended: Promise<string>;
   private children: Child[] = [];
@@ -198,17 +226,7 @@ export class JamiSession {
       ),
     ]);
 
-    const env: Record<string, string> = {
-      PATH: SYSTEM_PATH,
-      LANG: 'C.UTF-8',
-      HOME: this.dirs.home,
-      XDG_CONFIG_HOME: this.dirs.config,
-      XDG_DATA_HOME: this.dirs.data,
-      XDG_CACHE_HOME: this.dirs.cache,
-      XDG_RUNTIME_DIR: this.dirs.runtime,
-      DBUS_SESSION_BUS_ADDRESS: this.busAddress,
-    };
-    if (this.opts.caFile) env.CA_ROOT_FILE = this.opts.caFile;
+    const env = jamidEnvironment(this.dirs, this.busAddress, this.opts.caFile);
     const jamid = this.spawn('jamid', this.opts.jamid, ['-c', '-p'], { env, cwd: this.dirs.home });
     await this.until('jamid on the bus', () => this.nameHasOwner('cx.ring.Ring'), jamid);
     this.jamidPid = jamid.proc.pid;

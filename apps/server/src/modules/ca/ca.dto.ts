@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto';
 import { CA_SETTINGS_LIMITS } from './ca-settings.service';
 
 export const CERTIFICATE_TYPES = ['account', 'device', 'server'] as const;
@@ -97,7 +98,7 @@ export class CaOverviewResponseDto {
   counts: CaCountsDto;
 }
 
-export class ListCertificatesQueryDto {
+export class ListCertificatesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: CERTIFICATE_TYPES })
   @IsOptional()
   @IsIn(CERTIFICATE_TYPES)
@@ -115,20 +116,6 @@ export class ListCertificatesQueryDto {
   @IsOptional()
   @IsIn(CERTIFICATE_STATUSES)
   status?: CertificateStatus;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class CertificateResponseDto {
@@ -286,11 +273,26 @@ export class RenewalReportDto {
   skipped: SkippedRenewalDto[];
 }
 
-export class RotateCaDto {
+/** How a CA is obtained, at setup and at a rotation: generated here, or imported from PEM. */
+export class CaSourceDto {
   @ApiProperty({ enum: ['generate', 'import'] })
   @IsIn(['generate', 'import'])
   mode: 'generate' | 'import';
 
+  @ApiPropertyOptional({ description: 'import: PEM certificate' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  certificatePem?: string;
+
+  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(65536)
+  privateKeyPem?: string;
+}
+
+export class RotateCaDto extends CaSourceDto {
   @ApiPropertyOptional({
     enum: ['RSA-4096', 'P-256'],
     description: 'generate: key algorithm (default ENCLAVE_CA_ALGORITHM)',
@@ -305,18 +307,6 @@ export class RotateCaDto {
   @MinLength(1)
   @MaxLength(64)
   commonName?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM certificate' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  certificatePem?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  privateKeyPem?: string;
 
   @ApiProperty({ minimum: 1, maximum: 365, description: 'How long both CAs are served and cross-signed' })
   @IsInt()

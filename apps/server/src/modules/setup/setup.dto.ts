@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { CaSourceDto } from '../ca/ca.dto';
 
 export class SetupAdminDto {
   @ApiProperty({ example: 'admin', description: '3 to 64 characters among a-z, 0-9, ".", "_", "-"' })
@@ -14,11 +15,7 @@ export class SetupAdminDto {
   password: string;
 }
 
-export class SetupCaDto {
-  @ApiProperty({ enum: ['generate', 'import'] })
-  @IsIn(['generate', 'import'])
-  mode: 'generate' | 'import';
-
+export class SetupCaDto extends CaSourceDto {
   @ApiPropertyOptional({ enum: ['RSA-4096', 'P-256'], description: 'generate: key algorithm (default RSA-4096)' })
   @IsOptional()
   @IsIn(['RSA-4096', 'P-256'])
@@ -30,18 +27,6 @@ export class SetupCaDto {
   @MinLength(1)
   @MaxLength(64)
   commonName?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM certificate' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  certificatePem?: string;
-
-  @ApiPropertyOptional({ description: 'import: PEM private key (PKCS#8, PKCS#1 or SEC1)' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(65536)
-  privateKeyPem?: string;
 }
 
 export class SetupDto {

@@ -17,13 +17,12 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto';
 
 /** Printable text: no NUL or other control characters (PostgreSQL text cannot hold NUL). */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 export const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 const printable = { message: '$property must not contain control characters' };
-/** Opaque keyset cursors are base64url. */
-const CURSOR = /^[A-Za-z0-9_-]{1,400}$/;
 
 export class CreateUserDto {
   @ApiProperty({ description: 'Lower-cased; [a-z0-9_-]{3,32}', example: 'jdoe' })
@@ -106,7 +105,7 @@ export class SetUserPasswordDto {
 export const USER_STATUSES = ['active', 'suspended'] as const;
 export const USER_SOURCES = ['local', 'ldap', 'ad'] as const;
 
-export class ListUsersQueryDto {
+export class ListUsersQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Matches part of the username, first/last name or email (case-insensitive)' })
   @IsOptional()
   @IsString()
@@ -128,20 +127,6 @@ export class ListUsersQueryDto {
   @IsOptional()
   @IsUUID()
   group?: string;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(CURSOR, { message: 'cursor must be a nextCursor value from a previous page' })
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class DeviceSummaryDto {
@@ -228,7 +213,7 @@ export class TombstoneDto {
 
 export const DEVICE_STATUSES = ['active', 'revoked'] as const;
 
-export class ListDevicesQueryDto {
+export class ListDevicesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DEVICE_STATUSES })
   @IsOptional()
   @IsIn(DEVICE_STATUSES)
@@ -248,20 +233,6 @@ export class ListDevicesQueryDto {
   @Min(0)
   @Max(3650)
   expiringWithinDays?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @Matches(CURSOR, { message: 'cursor must be a nextCursor value from a previous page' })
-  cursor?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 }
 
 export class AdminDeviceDto extends DeviceSummaryDto {

@@ -22,7 +22,8 @@ import {
 } from './users.dto';
 import { UsersRepository } from './users.repository';
 
-export function toUserSummary(u: User): UserSummaryDto {
+/** A user's profile and status: the audited state, and the summary without its timestamp. */
+function profileOf(u: User) {
   return {
     username: u.username,
     firstName: u.firstName,
@@ -34,8 +35,11 @@ export function toUserSummary(u: User): UserSummaryDto {
     suspendedReason: u.suspendedReason,
     suspensionNote: u.suspensionNote,
     jamiId: u.jamiId,
-    createdAt: u.createdAt.toISOString(),
   };
+}
+
+export function toUserSummary(u: User): UserSummaryDto {
+  return { ...profileOf(u), createdAt: u.createdAt.toISOString() };
 }
 
 export function toDeviceSummary(d: Device): DeviceSummaryDto {
@@ -50,18 +54,7 @@ export function toDeviceSummary(d: Device): DeviceSummaryDto {
 
 /** The audited state of a user: profile and status, never the password hash or photo. */
 export function userSnapshot(u: User): Record<string, unknown> {
-  return {
-    username: u.username,
-    firstName: u.firstName,
-    lastName: u.lastName,
-    email: u.email,
-    phone: u.phone,
-    source: u.source,
-    status: u.status,
-    suspendedReason: u.suspendedReason,
-    suspensionNote: u.suspensionNote,
-    jamiId: u.jamiId,
-  };
+  return profileOf(u);
 }
 
 const PROFILE_FIELDS = ['firstName', 'lastName', 'email', 'phone'] as const;
