@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { KeyPoolService } from '../../apps/server/src/modules/ca/key-pool.service';
 import { AGENT_BIN } from '../support/agent';
 import { enrollOk } from '../support/jami-client';
-import { BusClient, JamiEnv, jamidUnavailableReason, openBus, startJamiEnv } from '../support/jamid';
+import { BusClient, JamiEnv, jamidUnavailableReason, LOOPBACK_POLICY, openBus, startJamiEnv } from '../support/jamid';
 import type { ManagedProcess } from '../support/jamid/process';
 import { stopTestPostgres } from '../support/postgres';
 import { setUp, startTestServer, TestServer } from '../support/server';
@@ -17,20 +17,6 @@ after(() => stopTestPostgres());
 /** waitFor that retries a throwing check too (D-Bus calls fail while a daemon restarts). */
 const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number) =>
   poll(what, fn, timeoutMs, { retryErrors: true });
-
-/** Keeps the room's daemon on the namespace's loopback: what an organization's policy would point at its own infrastructure. */
-const LOOPBACK_POLICY = {
-  'Account.hostname': '127.0.0.1:4222',
-  'Account.bootstrapListUrl': '',
-  'Account.dhtProxyListUrl': '',
-  'Account.proxyEnabled': false,
-  'Account.upnpEnabled': false,
-  'TURN.enable': false,
-  'Account.peerDiscovery': false,
-  'Account.accountDiscovery': false,
-  'Account.accountPublish': false,
-  'Account.videoEnabled': false,
-};
 
 interface LogLine {
   msg: string;

@@ -54,6 +54,23 @@ export type RegistrationState =
   | 'ERROR_NEED_MIGRATION'
   | 'ERROR_NOT_ACCEPTABLE';
 
+/**
+ * Account policy (ENCLAVE_DEFAULT_POLICY) that keeps a room's daemon on the namespace's loopback: what an
+ * organization's policy would point at its own infrastructure.
+ */
+export const LOOPBACK_POLICY = {
+  'Account.hostname': '127.0.0.1:4222',
+  'Account.bootstrapListUrl': '',
+  'Account.dhtProxyListUrl': '',
+  'Account.proxyEnabled': false,
+  'Account.upnpEnabled': false,
+  'TURN.enable': false,
+  'Account.peerDiscovery': false,
+  'Account.accountDiscovery': false,
+  'Account.accountPublish': false,
+  'Account.videoEnabled': false,
+};
+
 /** The first terminal registration state of an account, or TIMEOUT when none came in time. */
 export type RegistrationOutcome = 'REGISTERED' | Extract<RegistrationState, `ERROR_${string}`> | 'TIMEOUT';
 
