@@ -59,7 +59,13 @@ export async function startServer(config: AppConfig, logger: Logger): Promise<Ru
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(
-      AppModule.forRoot({ config, databaseUrl: infra.databaseUrl, secrets: infra.secrets, logger }),
+      AppModule.forRoot({
+        config,
+        databaseUrl: infra.databaseUrl,
+        secrets: infra.secrets,
+        logger,
+        databaseHealth: infra.embedded?.status,
+      }),
       { bufferLogs: true, bodyParser: false },
     );
     app.useLogger(app.get(PinoLogger));

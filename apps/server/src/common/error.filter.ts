@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { PkiError } from '@enclave/pki';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError, ErrorBody, ErrorCode, ERROR_STATUS } from './app-error';
 
 /** Maps every error to `{ statusCode, code, message, details?, requestId }`; causes are logged, never sent. */
@@ -42,6 +43,13 @@ export class AppErrorFilter implements ExceptionFilter {
     }
     if (exception instanceof HttpException) {
       return { body: fromHttpException(exception) };
+    }
+    // The database is down or restarting (issue 14): a 503 the client can retry, never a 500.
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        body: errorBody(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'),
+        headers: { 'retry-after': '5' },
+      };
     }
     return { body: errorBody(ErrorCode.INTERNAL, 'Internal server error') };
   }
