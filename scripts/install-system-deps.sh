@@ -23,6 +23,8 @@ REQUIRED=(
   # TURN relaying through the peer core (test/support/coturn.ts): the turnserver binary, run by the tests on
   # 127.0.0.1 with its own arguments; the package's service unit is never started.
   "turnserver coturn"
+  # The console's browser tests drive a real Chromium (headless).
+  "chromium chromium"
 )
 
 missing=()
