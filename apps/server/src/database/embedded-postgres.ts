@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { DatabaseHealth, PostgresSupervisor } from './postgres-supervisor';
+import { DatabaseHealth, leftoverPostmaster, PostgresSupervisor } from './postgres-supervisor';
 
 export interface EmbeddedDatabase {
   url: string;
@@ -188,4 +188,29 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
       logger.info('embedded PostgreSQL stopped');
     },
   };
+}
+
+/**
+ * The embedded database for an offline tool (backup, restore): the running server's PostgreSQL when one is
+ * running on this data directory (its port from postmaster.pid; left running), else one started for the
+ * tool and stopped by `release()`.
+ */
+export async function embeddedForTool(
+  dataDir: string,
+  logger: Logger,
+): Promise<{ url: string; release(): Promise<void> }> {
+  const clusterDir = path.join(dataDir, 'postgres');
+  const pid = leftoverPostmaster(clusterDir);
+  if (pid !== undefined) {
+    const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const port = Number(lines[3]);
+    const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+    logger.info({ pid, port }, 'using the running embedded PostgreSQL');
+    return {
+      url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+      release: async () => undefined,
+    };
+  }
+  const db = await startEmbeddedPostgres(dataDir, logger);
+  return { url: db.url, release: () => db.stop() };
 }
