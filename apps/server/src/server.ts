@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AppError, ErrorCode } from './common/app-error';
 import { createValidationPipe } from './common/validation';
-import { AppConfig } from './config/app-config';
+import { APP_CONFIG, AppConfig } from './config/app-config';
+import { proxyClientCertMiddleware, trustedProxyList } from './common/proxy-client-cert';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
 import { SetupService } from './modules/setup/setup.service';
@@ -44,6 +45,13 @@ export function configureHttp(app: INestApplication): void {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
     next();
   });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.use(
+    proxyClientCertMiddleware({
+      header: config.http.clientCertHeader,
+      proxies: trustedProxyList(config.http.trustedProxies),
+    }),
+  );
   app.use(express.json({ limit: '256kb' }));
   app.use(express.raw({ type: ['application/ocsp-request'], limit: '64kb' }));
   app.use(bodyParserErrors);
