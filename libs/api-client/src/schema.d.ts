@@ -684,7 +684,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process serves HTTP */
+        /** Liveness: the process serves HTTP and its embedded PostgreSQL (when embedded) is running */
         get: operations["Health_live"];
         put?: never;
         post?: never;
@@ -4799,6 +4799,15 @@ export interface operations {
                         /** @example ok */
                         status?: string;
                     };
+                };
+            };
+            /** @description DATABASE_UNAVAILABLE: the embedded PostgreSQL is down and being restarted (reason in details) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
