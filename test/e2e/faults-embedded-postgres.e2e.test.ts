@@ -94,14 +94,16 @@ test(
     const others: Record<string, unknown>[] = [];
     let healthDown: Record<string, unknown> | undefined;
     let stop = false;
-    const load = (async () => {
+    // Four concurrent clients, so requests are in flight inside the database when it dies.
+    const worker = async () => {
       while (!stop) {
         const res = await httpsRequest(`${server.url}/api/admin/users/survivor`, 'GET', { token });
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
         if (res.status === 503) unavailableBodies.push(res.json());
         if (res.status >= 500 && res.status !== 503) others.push(res.json());
       }
-    })();
+    };
+    const load = Promise.all([worker(), worker(), worker(), worker()]);
     await new Promise((r) => setTimeout(r, 500));
     const pid = postmasterPid() as number;
     process.kill(pid, 'SIGKILL');

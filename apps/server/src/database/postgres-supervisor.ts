@@ -137,7 +137,8 @@ export class PostgresSupervisor {
     const { binary, clusterDir, port, flags, ids, logger } = this.opts;
     const child = spawn(binary, ['-D', clusterDir, '-p', String(port), ...flags], {
       ...(ids ?? {}),
-      env: { ...process.env, LC_MESSAGES: 'C' },
+      // English messages, so readiness is recognised; PostgreSQL needs nothing else from the environment.
+      env: { LANG: 'C', LC_MESSAGES: 'C' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
