@@ -21,6 +21,8 @@ const MESSAGES = [
   /Client has encountered a connection error/i,
   /the database system is (starting up|shutting down|in recovery mode)/i,
   /terminating connection due to/i,
+  // TypeORM releases a query runner whose connection broke; the transaction's next query then gets this.
+  /Query runner already released/i,
 ];
 
 export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
