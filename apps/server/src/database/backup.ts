@@ -55,9 +55,7 @@ function deriveKey(key: BackupKey, header: Header): Buffer {
     return Buffer.from(hkdfSync('sha256', key.masterKey, salt, 'enclave backup v1', 32));
   }
   if (key.kind !== 'passphrase') {
-    throw new BackupError(
-      'This archive is encrypted with a passphrase: set ENCLAVE_BACKUP_PASSPHRASE or --passphrase-file',
-    );
+    throw new BackupError('This archive is encrypted with a passphrase: give it with --passphrase-file');
   }
   const p = header.scrypt ?? SCRYPT;
   return scryptSync(key.passphrase, salt, 32, { N: p.N, r: p.r, p: p.p, maxmem: 256 * 1024 * 1024 });
@@ -88,7 +86,15 @@ export function openBackup(archive: Buffer, key: BackupKey): BackupContents {
   }
   const end = archive.indexOf(0x0a, MAGIC.length);
   if (end < 0) throw new BackupError('Corrupt backup archive (no header)');
-  const header = JSON.parse(archive.subarray(MAGIC.length, end).toString('utf8')) as Header;
+  let header: Header;
+  try {
+    header = JSON.parse(archive.subarray(MAGIC.length, end).toString('utf8')) as Header;
+  } catch {
+    throw new BackupError('Corrupt backup archive (unreadable header)');
+  }
+  if (header.kdf !== 'hkdf-master-key' && header.kdf !== 'scrypt') {
+    throw new BackupError('Corrupt backup archive (unknown key derivation)');
+  }
   const head = archive.subarray(0, end + 1);
   const decipher = createDecipheriv('aes-256-gcm', deriveKey(key, header), Buffer.from(header.iv, 'base64'));
   decipher.setAAD(head);
