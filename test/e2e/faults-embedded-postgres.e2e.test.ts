@@ -151,3 +151,33 @@ test(
     assert.equal(await server.exited, 0);
   },
 );
+
+test(
+  'a start failure of the embedded PostgreSQL logs its real reason at error level and exits',
+  { timeout: 120_000 },
+  async () => {
+    const broken = fs.mkdtempSync(path.join(os.tmpdir(), 'enclave-broken-'));
+    fs.chmodSync(broken, 0o755);
+    try {
+      // A cluster directory that looks initialised but is not (no postgresql.conf).
+      fs.mkdirSync(path.join(broken, 'postgres'), { mode: 0o700 });
+      fs.writeFileSync(path.join(broken, 'postgres', 'PG_VERSION'), '99\n');
+      const port = await freePort();
+      await assert.rejects(startServerProcess(baseServerEnv(broken, port), 60_000), (err: Error) => {
+        const lines = err.message.split('\n').filter((l) => l.startsWith('{'));
+        const failure = lines
+          .map((l) => JSON.parse(l) as { level: number | string; msg: string })
+          .find((l) => [50, 'error'].includes(l.level) && /did not start/.test(l.msg));
+        assert.ok(failure, err.message);
+        assert.match(
+          failure.msg,
+          /could not access the server configuration file/,
+          'PostgreSQL’s own words are in the line',
+        );
+        return true;
+      });
+    } finally {
+      fs.rmSync(broken, { recursive: true, force: true });
+    }
+  },
+);
