@@ -23,7 +23,7 @@ import path from 'node:path';
 import { jamidEnvironment } from '../../apps/agent/src/commands/host-room-daemon';
 import { BusSignal, DbusDriver, DRIVER_SCRIPT } from './jamid/dbus-driver';
 import { ManagedProcess, pollUntil, SpawnOptions, StopResult } from './jamid/process';
-import { findExecutable, SYSTEM_PATH } from './system';
+import { findExecutable, skipReasonOrFailInCi, SYSTEM_PATH } from './system';
 
 export { DbusCallError } from './jamid/dbus-driver';
 export type { BusSignal } from './jamid/dbus-driver';
@@ -364,7 +364,7 @@ export function jamidUnavailableReason(): string | undefined {
           : `${SYSTEM_PYTHON} cannot import dbus and gi (python3-dbus, python3-gi): ${(py.stderr || String(py.error ?? '')).trim()}`;
     }
   }
-  return unavailable ?? undefined;
+  return skipReasonOrFailInCi(unavailable ?? undefined);
 }
 
 /** /usr/libexec/jamid, dbus-daemon, dhtnode, the namespace tools and python3-dbus are present. */

@@ -70,7 +70,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../apps/server/src/database/embedded-postgres';
-import { findExecutable, SYSTEM_PATH } from './system';
+import { findExecutable, skipReasonOrFailInCi, SYSTEM_PATH } from './system';
 import {
   adTime,
   Attrs,
@@ -314,7 +314,7 @@ export function slapdAvailable(): string | undefined {
       ? `not installed: ${missing.join(', ')} (apt-get install slapd ldap-utils, or scripts/install-system-deps.sh)`
       : null;
   }
-  return availability ?? undefined;
+  return skipReasonOrFailInCi(availability ?? undefined);
 }
 
 function runProcess(

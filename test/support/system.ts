@@ -24,9 +24,24 @@ export function findExecutable(name: string): string | undefined {
   return dirs.map((d) => path.join(d, name)).find(isExecutableFile);
 }
 
-/** Why `command` cannot run here ("<package> is not installed …"), or undefined when it can. */
+/**
+ * The skip-vs-fail rule: a harness that cannot run (a missing daemon: jamid, dhtnode, slapd, coturn, Redis,
+ * Chromium) makes its tests skip with `reason`, except under CI=true, where this throws so the test fails:
+ * a green CI run always means the interop suites ran. Every "why can't this harness run" helper returns
+ * through here.
+ */
+export function skipReasonOrFailInCi(reason: string | undefined): string | undefined {
+  if (reason !== undefined && process.env.CI === 'true') {
+    throw new Error(`CI=true: a test needs a daemon that is missing, refusing to skip: ${reason}`);
+  }
+  return reason;
+}
+
+/** Why `command` cannot run here ("<package> is not installed …"), or undefined when it can (throws under CI=true). */
 export function missingPackageReason(command: string, debianPackage: string): string | undefined {
-  return findExecutable(command)
-    ? undefined
-    : `${debianPackage} is not installed (Debian package ${debianPackage}; bash scripts/install-system-deps.sh)`;
+  return skipReasonOrFailInCi(
+    findExecutable(command)
+      ? undefined
+      : `${debianPackage} is not installed (Debian package ${debianPackage}; bash scripts/install-system-deps.sh)`,
+  );
 }

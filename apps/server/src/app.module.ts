@@ -11,7 +11,8 @@ import { SecretsModule } from './common/secrets.module';
 import { APP_CONFIG, AppConfig } from './config/app-config';
 import { dataSourceOptions } from './database/data-source';
 import { DatabaseModule } from './database/database.module';
-import { DATABASE_URL } from './database/database.tokens';
+import { DATABASE_HEALTH, DATABASE_URL } from './database/database.tokens';
+import type { DatabaseHealth } from './database/postgres-supervisor';
 import { AccountsModule } from './modules/accounts/accounts.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { AuthModule } from './modules/auth/auth.module';
@@ -35,6 +36,8 @@ export interface AppModuleOptions {
   databaseUrl: string;
   secrets: SecretBox;
   logger: Logger;
+  /** Health of the supervised embedded PostgreSQL (absent with an external DATABASE_URL). */
+  databaseHealth?: () => DatabaseHealth;
 }
 
 @Module({})
@@ -46,8 +49,9 @@ export class CoreModule {
       providers: [
         { provide: APP_CONFIG, useValue: opts.config },
         { provide: DATABASE_URL, useValue: opts.databaseUrl },
+        { provide: DATABASE_HEALTH, useValue: opts.databaseHealth ?? null },
       ],
-      exports: [APP_CONFIG, DATABASE_URL],
+      exports: [APP_CONFIG, DATABASE_URL, DATABASE_HEALTH],
     };
   }
 }

@@ -10,8 +10,9 @@ import { AppModule } from './app.module';
 import { useBodyParsers } from './common/body-parsing';
 import { RequestInputGuard } from './common/request-input.guard';
 import { createValidationPipe } from './common/validation';
-import { AppConfig } from './config/app-config';
+import { APP_CONFIG, AppConfig } from './config/app-config';
 import { ConsoleOptions, mountConsole } from './console';
+import { proxyClientCertMiddleware, trustedProxyList } from './common/proxy-client-cert';
 import { prepareInfrastructure } from './infrastructure';
 import { TlsService } from './modules/ca/tls.service';
 import { MetricsService } from './modules/metrics/metrics.service';
@@ -36,6 +37,13 @@ export function configureHttp(app: INestApplication): void {
     if (req.url.startsWith('//')) req.url = req.url.replace(/^\/+/, '/');
     next();
   });
+  const config = app.get<AppConfig>(APP_CONFIG);
+  app.use(
+    proxyClientCertMiddleware({
+      header: config.http.clientCertHeader,
+      proxies: trustedProxyList(config.http.trustedProxies),
+    }),
+  );
   useBodyParsers(app);
   app.useGlobalGuards(new RequestInputGuard());
   app.useGlobalPipes(createValidationPipe());
@@ -54,7 +62,13 @@ export async function startServer(
   let app: INestApplication | undefined;
   try {
     app = await NestFactory.create(
-      AppModule.forRoot({ config, databaseUrl: infra.databaseUrl, secrets: infra.secrets, logger }),
+      AppModule.forRoot({
+        config,
+        databaseUrl: infra.databaseUrl,
+        secrets: infra.secrets,
+        logger,
+        databaseHealth: infra.embedded?.status,
+      }),
       { bufferLogs: true, bodyParser: false },
     );
     app.useLogger(app.get(PinoLogger));

@@ -684,7 +684,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Liveness: the process serves HTTP */
+        /** Liveness: the process serves HTTP and its embedded PostgreSQL (when embedded) is running */
         get: operations["Health_live"];
         put?: never;
         post?: never;
@@ -1337,92 +1337,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/metrics": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Prometheus metrics (text format 0.0.4): users, devices, enrollments, logins, revocations, sync runs, queues, HTTP, database pool */
-        get: operations["Metrics_scrape"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/dht": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The server's DHT node: id, UDP port, routing-table size, stored values */
-        get: operations["Dht_status"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/admin/users/{username}/presence": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Whether the user's devices are announced on the DHT now (one DHT get at the account id, cached 30 s) */
-        get: operations["Presence_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dht-proxy": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
-        get: operations["DhtProxy_info"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/dht-proxy/{hash}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** OpenDHT proxy: the values at a key, one JSON object per line */
-        get: operations["DhtProxy_get"];
-        put?: never;
-        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
-        post: operations["DhtProxy_put"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1511,6 +1425,18 @@ export interface components {
             session_id: string;
             /** @description MFA is required and not enrolled: this session may only call /me, /me/mfa/* and logout */
             mfa_setup_required?: boolean;
+        };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY";
+        ErrorResponseDto: {
+            /** @example 404 */
+            statusCode: number;
+            code: components["schemas"]["ErrorCode"];
+            message: string;
+            details?: {
+                [key: string]: unknown;
+            };
+            requestId?: string;
         };
         /**
          * @description The role this credential acts with
@@ -1803,10 +1729,6 @@ export interface components {
         RotateCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
              * @enum {string}
@@ -1814,6 +1736,10 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: common name (default: the current one, dated); must differ from it */
             commonName?: string;
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /** @description How long both CAs are served and cross-signed */
             overlapDays: number;
         };
@@ -1986,10 +1912,6 @@ export interface components {
         SetupCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default RSA-4096)
              * @enum {string}
@@ -1997,6 +1919,10 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: CA common name (default "<organization> CA") */
             commonName?: string;
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
         };
         SetupDto: {
             /**
@@ -2336,11 +2262,8 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /**
-             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
-             * @enum {string}
-             */
-            via: "default" | "group" | "user" | "server";
+            /** @enum {string} */
+            via: "default" | "group" | "user";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;
@@ -2490,76 +2413,6 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
-        DhtStatusResponseDto: {
-            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
-            enabled: boolean;
-            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
-            networkId: number;
-            /** @description Node id, 40 hex digits (kept across restarts) */
-            nodeId?: string;
-            /** @description Bound UDP address */
-            host?: string;
-            /** @description Bound UDP port */
-            port?: number;
-            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
-            bootstrap?: string;
-            /** @description Nodes in the routing table */
-            nodes?: number;
-            /** @description Of those, nodes that answered recently */
-            goodNodes?: number;
-            /** @description Values stored on this node for the network */
-            storedValues?: number;
-            /** @description Remote nodes listening on keys stored here */
-            remoteListeners?: number;
-        };
-        DeviceAnnouncedDto: {
-            /** @description SHA-256 of the device public key, 64 hex */
-            deviceId: string;
-            name: string;
-            revoked: boolean;
-            /** @description Last DEVICE token (mTLS /api/login), minute precision */
-            lastLoginAt: string | null;
-            /** @description Its account-signed DeviceAnnouncement is on the DHT at the account id now */
-            announced: boolean;
-        };
-        OtherAnnouncementDto: {
-            /** @description SHA-1 of the device public key, 40 hex */
-            deviceShortId: string;
-            /** @description SHA-256 device id, when the announcement carries the key */
-            deviceId: string | null;
-        };
-        UserPresenceResponseDto: {
-            username: string;
-            /** @description null before the first enrollment (nothing to look up) */
-            jamiId: string | null;
-            /** @description When the DHT was asked (answers are reused for 30 s) */
-            checkedAt: string;
-            /** @description The answer came from the 30 s cache */
-            cached: boolean;
-            /** @description Every device the server issued to the user */
-            devices: components["schemas"]["DeviceAnnouncedDto"][];
-            /** @description Announcements signed by the account that match none of its enrolled devices (an old Jami client without the key in its announcement, or a device the server does not know) */
-            otherAnnouncements: components["schemas"]["OtherAnnouncementDto"][];
-        };
-        /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
-        ErrorResponseDto: {
-            /** @example 400 */
-            statusCode: number;
-            /** @example VALIDATION_FAILED */
-            code: components["schemas"]["ErrorCode"];
-            /**
-             * @description Names the field or the problem
-             * @example limit must not be greater than 500
-             */
-            message: string;
-            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
-            details?: {
-                [key: string]: unknown;
-            };
-            /** @description The x-request-id of the failed request, also in every log line of the request */
-            requestId: string;
-        };
     };
     responses: never;
     parameters: never;
@@ -2600,41 +2453,26 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description UNAUTHENTICATED */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2669,41 +2507,26 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description UNAUTHENTICATED */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2724,41 +2547,19 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerificationResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
+            /** @description UNAUTHENTICATED: no valid admin token */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN: the role is not owner, admin or auditor */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -2792,7 +2593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description INVALID_CREDENTIALS, MFA_REQUIRED */
+            /** @description INVALID_CREDENTIALS (also a wrong or replayed code), MFA_REQUIRED (second factor missing) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2801,17 +2602,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description TOO_MANY_ATTEMPTS */
+            /** @description TOO_MANY_ATTEMPTS, with Retry-After */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2836,7 +2628,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2854,17 +2646,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2891,7 +2674,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2909,17 +2692,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2952,7 +2726,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2970,7 +2744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2981,15 +2755,6 @@ export interface operations {
             };
             /** @description TOO_MANY_ATTEMPTS */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3020,7 +2785,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReauthResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3038,7 +2803,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT, FORBIDDEN (API tokens) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3049,15 +2814,6 @@ export interface operations {
             };
             /** @description TOO_MANY_ATTEMPTS */
             429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3084,7 +2840,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrollmentDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3102,7 +2858,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3113,15 +2869,6 @@ export interface operations {
             };
             /** @description MFA_ALREADY_ENABLED */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3150,7 +2897,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3168,7 +2915,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3179,15 +2926,6 @@ export interface operations {
             };
             /** @description MFA_NOT_ENABLED, MFA_REQUIRED_BY_POLICY */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3218,7 +2956,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodesDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3236,7 +2974,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,17 +2983,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED */
+            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED (no enrolment started) */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3282,7 +3011,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"][];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3300,17 +3029,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3341,7 +3061,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3350,7 +3070,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3359,7 +3079,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3370,15 +3090,6 @@ export interface operations {
             };
             /** @description ADMIN_EXISTS */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3405,7 +3116,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3414,7 +3125,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3423,7 +3134,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3443,15 +3154,6 @@ export interface operations {
             };
             /** @description LAST_OWNER */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3484,7 +3186,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +3195,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3502,7 +3204,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3529,15 +3231,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Admins_getSettings: {
@@ -3557,7 +3250,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3575,17 +3268,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3616,7 +3300,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3625,7 +3309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3634,17 +3318,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3674,7 +3349,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3692,17 +3367,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3729,7 +3395,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3747,7 +3413,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3758,15 +3424,6 @@ export interface operations {
             };
             /** @description SESSION_NOT_FOUND */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3793,7 +3450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenResponseDto"][];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3811,17 +3468,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3852,7 +3500,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiTokenResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3870,17 +3518,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3907,7 +3546,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3925,7 +3564,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3936,15 +3575,6 @@ export interface operations {
             };
             /** @description API_TOKEN_NOT_FOUND */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3972,13 +3602,13 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description SETUP_REQUIRED */
+            /** @description Conflict with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3987,7 +3617,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4012,13 +3642,13 @@ export interface operations {
                     "application/pkix-crl": string;
                 };
             };
-            /** @description ISSUER_NOT_FOUND */
+            /** @description Not found */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4027,7 +3657,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4054,13 +3684,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description OCSP_REQUEST_INVALID */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4069,7 +3699,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4094,13 +3724,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description OCSP_REQUEST_INVALID */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -4109,7 +3739,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4131,16 +3761,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaOverviewResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4149,7 +3770,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4158,7 +3779,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_REQUIRED */
+            /** @description Conflict with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4181,13 +3802,13 @@ export interface operations {
     CaAdmin_certificates: {
         parameters: {
             query?: {
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
                 type?: "account" | "device" | "server";
                 /** @description Valid now and expiring within this many days */
                 expiringWithinDays?: number;
                 status?: "valid" | "revoked" | "superseded" | "expired";
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -4203,7 +3824,7 @@ export interface operations {
                     "application/json": components["schemas"]["CertificateListResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4212,7 +3833,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4221,7 +3842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4258,16 +3879,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4276,7 +3888,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4317,7 +3929,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_SETTINGS_INVALID */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4326,7 +3938,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4335,7 +3947,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4376,7 +3988,7 @@ export interface operations {
                     "application/json": components["schemas"]["RenewalReportDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4385,7 +3997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4394,7 +4006,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4403,7 +4015,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_REQUIRED */
+            /** @description Conflict with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4444,7 +4056,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotationResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_ROTATION_INVALID */
+            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4453,7 +4065,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4462,7 +4074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4471,7 +4083,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_REQUIRED, CA_ROTATION_IN_PROGRESS */
+            /** @description Conflict with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4508,16 +4120,7 @@ export interface operations {
                     "application/json": components["schemas"]["RetirementResponseDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
+            /** @description No valid token (UNAUTHENTICATED) */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4526,7 +4129,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description The token's role may not use this route (FORBIDDEN) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4535,7 +4138,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description CA_NO_PREVIOUS */
+            /** @description Conflict with the current state */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4572,15 +4175,6 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_update: {
@@ -4604,15 +4198,6 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_test: {
@@ -4630,15 +4215,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionTestDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4664,15 +4240,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_runs: {
@@ -4690,15 +4257,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncRunDto"][];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4722,15 +4280,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_confirm: {
@@ -4752,15 +4301,6 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Directory_provision: {
@@ -4778,15 +4318,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4808,15 +4339,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -5279,8 +4801,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
+            /** @description DATABASE_UNAVAILABLE: the embedded PostgreSQL is down and being restarted (reason in details) */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5312,18 +4834,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -5346,15 +4857,6 @@ export interface operations {
             };
             /** @description TOKEN_IN_QUERY */
             400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5399,15 +4901,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Setup_complete: {
@@ -5441,7 +4934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_CODE_INVALID */
+            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -5459,29 +4952,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Users_list: {
         parameters: {
             query?: {
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
                 /** @description Matches part of the username, first/last name or email (case-insensitive) */
                 search?: string;
                 status?: "active" | "suspended";
                 source?: "local" | "ldap" | "ad";
                 /** @description Group id: members only */
                 group?: string;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5929,14 +5413,14 @@ export interface operations {
     Devices_list: {
         parameters: {
             query?: {
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
                 status?: "active" | "revoked";
                 /** @description Part of the device name or the owner's username, or a device ID prefix */
                 search?: string;
                 /** @description Unrevoked devices whose certificate expires within this many days */
                 expiringWithinDays?: number;
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
             };
             header?: never;
             path?: never;
@@ -6011,69 +5495,6 @@ export interface operations {
                     "application/json": components["schemas"]["EnrollmentResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, BODY_INVALID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, INVALID_CREDENTIALS */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_SUSPENDED */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DEVICE_KEY_IN_USE, DEVICE_KEY_REVOKED, DEVICE_KEY_FORBIDDEN, DEVICE_ENROLLMENT_CONFLICT */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description TOO_MANY_ATTEMPTS */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DIRECTORY_UNAVAILABLE */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_login: {
@@ -6093,42 +5514,6 @@ export interface operations {
                     "application/json": components["schemas"]["JamsTokenDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, DEVICE_UNKNOWN, DEVICE_REVOKED, DEVICE_CERTIFICATE_EXPIRED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description CREDENTIALS_REJECTED, USER_SUSPENDED */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description TOO_MANY_ATTEMPTS */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_devices: {
@@ -6146,24 +5531,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JamsDeviceDto"][];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -6187,42 +5554,6 @@ export interface operations {
                     "application/json": components["schemas"]["RevokeResultDto"];
                 };
             };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description SCOPE_INSUFFICIENT */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DEVICE_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_contacts: {
@@ -6240,32 +5571,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6284,32 +5594,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6328,32 +5617,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description BODY_INVALID */
-            400: {
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6376,24 +5644,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
         };
     };
     Jams_search: {
@@ -6413,24 +5663,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirectorySearchResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -6459,18 +5691,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -6498,18 +5719,7 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
+                content?: never;
             };
         };
     };
@@ -7831,7 +7041,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -7840,7 +7052,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "image/png": components["schemas"]["ErrorResponseDto"];
+                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
+                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -7862,15 +7076,6 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"][];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7880,7 +7085,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7889,7 +7094,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7921,7 +7125,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, USERNAME_INVALID */
+            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7939,7 +7143,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7948,7 +7152,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ROOM_NAME_TAKEN */
+            /** @description ROOM_NAME_TAKEN: a user or room has this name */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7957,7 +7161,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7987,15 +7190,6 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -8005,7 +7199,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8023,7 +7217,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8051,15 +7244,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -8069,7 +7253,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8087,7 +7271,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8121,7 +7304,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8139,7 +7322,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8157,7 +7340,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8191,7 +7373,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostEnrollmentDto"];
                 };
             };
-            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            /** @description VALIDATION_FAILED (ttlHours) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8209,7 +7391,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8227,7 +7409,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -8266,7 +7447,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -8275,7 +7456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SCOPE_INSUFFICIENT, ROOM_HOST_ONLY */
+            /** @description FORBIDDEN */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -8293,338 +7474,6 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Metrics_scrape: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Prometheus text exposition format */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "text/plain; version=0.0.4; charset=utf-8": string;
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Dht_status: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DhtStatusResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    Presence_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                username: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserPresenceResponseDto"];
-                };
-            };
-            /** @description UNAUTHENTICATED */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description FORBIDDEN */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description USER_NOT_FOUND */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_info: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description InfoHash, 40 hex digits */
-                hash: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description VALIDATION_FAILED */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
-            default: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-        };
-    };
-    DhtProxy_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                /** @description InfoHash, 40 hex digits */
-                hash: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description The value put */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
-                };
-            };
-            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_DISABLED */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description BODY_TOO_LARGE */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description DHT_PROXY_LIMIT */
-            429: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
-                };
-            };
-            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { PkiError } from '@enclave/pki';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { AppError, ErrorBody, ErrorCode, ERROR_STATUS } from './app-error';
 import { routeTemplate } from './route-template';
 
@@ -65,6 +66,13 @@ export class AppErrorFilter implements ExceptionFilter {
           ErrorCode.VALIDATION_FAILED,
           'A value in the request is out of range or not valid for its field',
         ),
+      };
+    }
+    // The database is down or restarting (issue 14): a 503 the client can retry, never a 500.
+    if (isDatabaseUnavailable(exception)) {
+      return {
+        body: errorBody(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; try again shortly'),
+        headers: { 'retry-after': '5' },
       };
     }
     return { body: errorBody(ErrorCode.INTERNAL, 'Internal server error') };

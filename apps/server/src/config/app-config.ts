@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { PolicySettings, policyProblems } from '../modules/policy/daemon-keys';
 import { envSchema } from './config.schema';
+import { isAddressOrCidr } from '../common/proxy-client-cert';
 
 export type CaAlgorithm = 'RSA-4096' | 'P-256';
 
@@ -14,6 +15,10 @@ export interface AppConfig {
     publicHost: string;
     tlsCertFile?: string;
     tlsKeyFile?: string;
+    /** Lower-case header a trusted proxy puts the client certificate in (URL-encoded PEM or base64 DER). */
+    clientCertHeader?: string;
+    /** Addresses/CIDRs of the proxies whose client-certificate header is believed. */
+    trustedProxies: string[];
   };
   database: {
     /** External server; undefined means the embedded PostgreSQL under dataDir. */
@@ -72,6 +77,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   const e = parsed.data;
   const problems: string[] = [];
+  if ((e.ENCLAVE_CLIENT_CERT_HEADER === undefined) !== (e.ENCLAVE_TRUSTED_PROXIES === undefined)) {
+    problems.push('ENCLAVE_CLIENT_CERT_HEADER and ENCLAVE_TRUSTED_PROXIES: set both or neither');
+  }
+  for (const p of (e.ENCLAVE_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    if (!isAddressOrCidr(p)) problems.push(`ENCLAVE_TRUSTED_PROXIES: ${p} is not an IP address or CIDR`);
+  }
   if ((e.ENCLAVE_TLS_CERT === undefined) !== (e.ENCLAVE_TLS_KEY === undefined)) {
     problems.push('ENCLAVE_TLS_CERT and ENCLAVE_TLS_KEY: set both or neither');
   }
@@ -110,6 +124,11 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
       publicHost: publicUrl.hostname.replace(/^\[(.*)\]$/, '$1'),
       tlsCertFile: e.ENCLAVE_TLS_CERT,
       tlsKeyFile: e.ENCLAVE_TLS_KEY,
+      clientCertHeader: e.ENCLAVE_CLIENT_CERT_HEADER?.toLowerCase(),
+      trustedProxies: (e.ENCLAVE_TRUSTED_PROXIES ?? '')
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
     },
     database: {
       url: e.DATABASE_URL,

@@ -49,6 +49,12 @@ export const envSchema = z.object({
   ENCLAVE_PUBLIC_URL: url(['https:', 'http:']).default('https://localhost:8443'),
   ENCLAVE_TLS_CERT: optionalString,
   ENCLAVE_TLS_KEY: optionalString,
+  // Behind a TLS-terminating reverse proxy (issue 14): the header carrying the client certificate, trusted only
+  // from the listed proxy addresses (IPs or CIDRs, comma-separated).
+  ENCLAVE_CLIENT_CERT_HEADER: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9-]+$/.test(v), {
+    message: 'must be an HTTP header name',
+  }),
+  ENCLAVE_TRUSTED_PROXIES: optionalString,
   ENCLAVE_DATA_DIR: optionalString.default('./data'),
   ENCLAVE_DHT_PORT: int(4222, 0, 65535),
   ENCLAVE_DHT_NETWORK: int(0, 0, 4294967295),

