@@ -1337,6 +1337,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics (text format 0.0.4): users, devices, enrollments, logins, revocations, sync runs, queues, HTTP, database pool */
+        get: operations["Metrics_scrape"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/dht": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The server's DHT node: id, UDP port, routing-table size, stored values */
+        get: operations["Dht_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/presence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether the user's devices are announced on the DHT now (one DHT get at the account id, cached 30 s) */
+        get: operations["Presence_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the node's info (node_id, routing-table counts) */
+        get: operations["DhtProxy_info"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dht-proxy/{hash}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** OpenDHT proxy: the values at a key, one JSON object per line */
+        get: operations["DhtProxy_get"];
+        put?: never;
+        /** OpenDHT proxy: put a value (permanent: kept while re-posted within 10 minutes) */
+        post: operations["DhtProxy_put"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1425,18 +1511,6 @@ export interface components {
             session_id: string;
             /** @description MFA is required and not enrolled: this session may only call /me, /me/mfa/* and logout */
             mfa_setup_required?: boolean;
-        };
-        /** @enum {string} */
-        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY";
-        ErrorResponseDto: {
-            /** @example 404 */
-            statusCode: number;
-            code: components["schemas"]["ErrorCode"];
-            message: string;
-            details?: {
-                [key: string]: unknown;
-            };
-            requestId?: string;
         };
         /**
          * @description The role this credential acts with
@@ -1729,6 +1803,10 @@ export interface components {
         RotateCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default ENCLAVE_CA_ALGORITHM)
              * @enum {string}
@@ -1736,10 +1814,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: common name (default: the current one, dated); must differ from it */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
             /** @description How long both CAs are served and cross-signed */
             overlapDays: number;
         };
@@ -1880,6 +1954,25 @@ export interface components {
         RevokeDevicesResponseDto: {
             results: components["schemas"]["DeviceRevocationResultDto"][];
         };
+        /** @enum {string} */
+        ErrorCode: "VALIDATION_FAILED" | "BODY_INVALID" | "BODY_TOO_LARGE" | "NOT_FOUND" | "UNAUTHENTICATED" | "FORBIDDEN" | "INVALID_CREDENTIALS" | "CREDENTIALS_REJECTED" | "USER_SUSPENDED" | "SCOPE_INSUFFICIENT" | "DEVICE_REVOKED" | "DEVICE_UNKNOWN" | "DEVICE_NOT_FOUND" | "DEVICE_KEY_IN_USE" | "ACCOUNT_REVOKED" | "NAME_NOT_FOUND" | "DIRECTORY_UNAVAILABLE" | "SYNC_RUN_NOT_FOUND" | "SYNC_NOT_CONFIRMABLE" | "ADDRESS_NOT_FOUND" | "TOO_MANY_ATTEMPTS" | "SETUP_REQUIRED" | "ALREADY_SET_UP" | "USER_EXISTS" | "USER_NOT_FOUND" | "USERNAME_INVALID" | "PASSWORD_TOO_SHORT" | "CA_INVALID" | "ISSUER_NOT_FOUND" | "CERTIFICATE_NOT_FOUND" | "OCSP_REQUEST_INVALID" | "DATABASE_UNAVAILABLE" | "NOT_READY" | "INTERNAL" | "USER_FIELD_MANAGED_BY_DIRECTORY" | "USER_NOT_LOCAL" | "USER_STATUS_CONFLICT" | "USERNAME_RESERVED" | "TOMBSTONE_NOT_FOUND" | "DEVICE_KEY_REVOKED" | "DEVICE_KEY_FORBIDDEN" | "DEVICE_ENROLLMENT_CONFLICT" | "DEVICE_CERTIFICATE_EXPIRED" | "TOKEN_IN_QUERY" | "MFA_REQUIRED" | "MFA_SETUP_REQUIRED" | "MFA_ALREADY_ENABLED" | "MFA_NOT_ENABLED" | "MFA_REQUIRED_BY_POLICY" | "REAUTH_REQUIRED" | "ADMIN_EXISTS" | "ADMIN_NOT_FOUND" | "LAST_OWNER" | "ROLE_TOO_HIGH" | "SESSION_NOT_FOUND" | "API_TOKEN_NOT_FOUND" | "SETUP_CODE_INVALID" | "MFA_CODE_INVALID" | "PASSWORD_INCORRECT" | "GROUP_NOT_FOUND" | "GROUP_EXISTS" | "GROUP_READ_ONLY" | "GROUP_IN_USE" | "POLICY_NOT_FOUND" | "POLICY_EXISTS" | "POLICY_IN_USE" | "LOGO_NOT_FOUND" | "LOGO_INVALID" | "CA_SETTINGS_INVALID" | "CA_ROTATION_IN_PROGRESS" | "CA_NO_PREVIOUS" | "CA_ROTATION_INVALID" | "ROOM_NOT_FOUND" | "ROOM_NAME_TAKEN" | "ROOM_HOST_ONLY" | "MEDIA_TYPE_UNSUPPORTED" | "DHT_DISABLED" | "DHT_VALUE_INVALID" | "DHT_PROXY_LIMIT";
+        ErrorResponseDto: {
+            /** @example 400 */
+            statusCode: number;
+            /** @example VALIDATION_FAILED */
+            code: components["schemas"]["ErrorCode"];
+            /**
+             * @description Names the field or the problem
+             * @example limit must not be greater than 500
+             */
+            message: string;
+            /** @description Machine-readable detail, e.g. `problems`: one message per bad field */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** @description The x-request-id of the failed request, also in every log line of the request */
+            requestId: string;
+        };
         ReadinessDto: {
             /** @example ready */
             status: string;
@@ -1912,6 +2005,10 @@ export interface components {
         SetupCaDto: {
             /** @enum {string} */
             mode: "generate" | "import";
+            /** @description import: PEM certificate */
+            certificatePem?: string;
+            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
+            privateKeyPem?: string;
             /**
              * @description generate: key algorithm (default RSA-4096)
              * @enum {string}
@@ -1919,10 +2016,6 @@ export interface components {
             algorithm?: "RSA-4096" | "P-256";
             /** @description generate: CA common name (default "<organization> CA") */
             commonName?: string;
-            /** @description import: PEM certificate */
-            certificatePem?: string;
-            /** @description import: PEM private key (PKCS#8, PKCS#1 or SEC1) */
-            privateKeyPem?: string;
         };
         SetupDto: {
             /**
@@ -2262,8 +2355,11 @@ export interface components {
             pending: string[];
         };
         PolicySourceDto: {
-            /** @enum {string} */
-            via: "default" | "group" | "user";
+            /**
+             * @description 'server': not set by any policy, the server's own DHT node (Account.hostname)
+             * @enum {string}
+             */
+            via: "default" | "group" | "user" | "server";
             /** @description null for a user override */
             policyId: string | null;
             policyName: string | null;
@@ -2413,6 +2509,57 @@ export interface components {
             daemonVersion: string;
             conference: components["schemas"]["HostConferenceReportDto"] | null;
         };
+        DhtStatusResponseDto: {
+            /** @description false when ENCLAVE_DHT_PORT=0 (no node runs) */
+            enabled: boolean;
+            /** @description OpenDHT network id (ENCLAVE_DHT_NETWORK) */
+            networkId: number;
+            /** @description Node id, 40 hex digits (kept across restarts) */
+            nodeId?: string;
+            /** @description Bound UDP address */
+            host?: string;
+            /** @description Bound UDP port */
+            port?: number;
+            /** @description What devices are told to bootstrap from (the default Account.hostname): '<public host>:<DHT port>' */
+            bootstrap?: string;
+            /** @description Nodes in the routing table */
+            nodes?: number;
+            /** @description Of those, nodes that answered recently */
+            goodNodes?: number;
+            /** @description Values stored on this node for the network */
+            storedValues?: number;
+            /** @description Remote nodes listening on keys stored here */
+            remoteListeners?: number;
+        };
+        DeviceAnnouncedDto: {
+            /** @description SHA-256 of the device public key, 64 hex */
+            deviceId: string;
+            name: string;
+            revoked: boolean;
+            /** @description Last DEVICE token (mTLS /api/login), minute precision */
+            lastLoginAt: string | null;
+            /** @description Its account-signed DeviceAnnouncement is on the DHT at the account id now */
+            announced: boolean;
+        };
+        OtherAnnouncementDto: {
+            /** @description SHA-1 of the device public key, 40 hex */
+            deviceShortId: string;
+            /** @description SHA-256 device id, when the announcement carries the key */
+            deviceId: string | null;
+        };
+        UserPresenceResponseDto: {
+            username: string;
+            /** @description null before the first enrollment (nothing to look up) */
+            jamiId: string | null;
+            /** @description When the DHT was asked (answers are reused for 30 s) */
+            checkedAt: string;
+            /** @description The answer came from the 30 s cache */
+            cached: boolean;
+            /** @description Every device the server issued to the user */
+            devices: components["schemas"]["DeviceAnnouncedDto"][];
+            /** @description Announcements signed by the account that match none of its enrolled devices (an old Jami client without the key in its announcement, or a device the server does not know) */
+            otherAnnouncements: components["schemas"]["OtherAnnouncementDto"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -2453,26 +2600,41 @@ export interface operations {
                     "application/json": components["schemas"]["AuditPageResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -2507,26 +2669,41 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description VALIDATION_FAILED: a bad actor/action/target/from/to/cursor/limit/format, named in the message */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -2547,19 +2724,41 @@ export interface operations {
                     "application/json": components["schemas"]["AuditVerificationResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED: no valid admin token */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
-            /** @description FORBIDDEN: the role is not owner, admin or auditor */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -2593,7 +2792,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description INVALID_CREDENTIALS (also a wrong or replayed code), MFA_REQUIRED (second factor missing) */
+            /** @description INVALID_CREDENTIALS, MFA_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -2602,8 +2801,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description TOO_MANY_ATTEMPTS, with Retry-After */
+            /** @description TOO_MANY_ATTEMPTS */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2628,7 +2836,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2646,8 +2854,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2674,7 +2891,7 @@ export interface operations {
                     "application/json": components["schemas"]["MeResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2692,8 +2909,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2726,7 +2952,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2744,7 +2970,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2755,6 +2981,15 @@ export interface operations {
             };
             /** @description TOO_MANY_ATTEMPTS */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2785,7 +3020,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReauthResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2803,7 +3038,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, PASSWORD_INCORRECT, FORBIDDEN (API tokens) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, PASSWORD_INCORRECT */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2814,6 +3049,15 @@ export interface operations {
             };
             /** @description TOO_MANY_ATTEMPTS */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2840,7 +3084,7 @@ export interface operations {
                     "application/json": components["schemas"]["TotpEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2858,7 +3102,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2869,6 +3113,15 @@ export interface operations {
             };
             /** @description MFA_ALREADY_ENABLED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2897,7 +3150,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2915,7 +3168,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2926,6 +3179,15 @@ export interface operations {
             };
             /** @description MFA_NOT_ENABLED, MFA_REQUIRED_BY_POLICY */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2956,7 +3218,7 @@ export interface operations {
                     "application/json": components["schemas"]["RecoveryCodesDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, MFA_CODE_INVALID */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, MFA_CODE_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2974,7 +3236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2983,8 +3245,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED (no enrolment started) */
+            /** @description MFA_ALREADY_ENABLED, MFA_NOT_ENABLED */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3011,7 +3282,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3029,8 +3300,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3061,7 +3341,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY, PASSWORD_TOO_SHORT */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, PASSWORD_TOO_SHORT */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3070,7 +3350,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3079,7 +3359,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3090,6 +3370,15 @@ export interface operations {
             };
             /** @description ADMIN_EXISTS */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3116,7 +3405,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3125,7 +3414,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3134,7 +3423,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3154,6 +3443,15 @@ export interface operations {
             };
             /** @description LAST_OWNER */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3186,7 +3484,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3195,7 +3493,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3204,7 +3502,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3231,6 +3529,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Admins_getSettings: {
@@ -3250,7 +3557,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3268,8 +3575,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3300,7 +3616,7 @@ export interface operations {
                     "application/json": components["schemas"]["AdminSecuritySettingsResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3309,7 +3625,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description UNAUTHENTICATED, REAUTH_REQUIRED (confirm with POST /api/admin/me/reauth; API tokens cannot) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3318,8 +3634,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3349,7 +3674,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3367,8 +3692,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3395,7 +3729,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3413,7 +3747,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3424,6 +3758,15 @@ export interface operations {
             };
             /** @description SESSION_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3450,7 +3793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenResponseDto"][];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3468,8 +3811,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3500,7 +3852,7 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedApiTokenResponseDto"];
                 };
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3518,8 +3870,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED, ROLE_TOO_HIGH */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3546,7 +3907,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description VALIDATION_FAILED, TOKEN_IN_QUERY */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3564,7 +3925,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN (role not allowed), MFA_SETUP_REQUIRED */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3575,6 +3936,15 @@ export interface operations {
             };
             /** @description API_TOKEN_NOT_FOUND */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3602,13 +3972,13 @@ export interface operations {
                     "application/x-pem-file": string;
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3617,7 +3987,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-pem-file": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3642,13 +4012,13 @@ export interface operations {
                     "application/pkix-crl": string;
                 };
             };
-            /** @description Not found */
+            /** @description ISSUER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3657,7 +4027,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/pkix-crl": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3684,13 +4054,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3699,7 +4069,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3724,13 +4094,13 @@ export interface operations {
                     "application/ocsp-response": string;
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description OCSP_REQUEST_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -3739,7 +4109,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/ocsp-response": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -3761,7 +4131,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaOverviewResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3770,7 +4149,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3779,7 +4158,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3802,13 +4181,13 @@ export interface operations {
     CaAdmin_certificates: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 type?: "account" | "device" | "server";
                 /** @description Valid now and expiring within this many days */
                 expiringWithinDays?: number;
                 status?: "valid" | "revoked" | "superseded" | "expired";
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -3824,7 +4203,7 @@ export interface operations {
                     "application/json": components["schemas"]["CertificateListResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3833,7 +4212,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3842,7 +4221,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3879,7 +4258,16 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3888,7 +4276,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3929,7 +4317,7 @@ export interface operations {
                     "application/json": components["schemas"]["CaSettingsDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_SETTINGS_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3938,7 +4326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -3947,7 +4335,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3988,7 +4376,7 @@ export interface operations {
                     "application/json": components["schemas"]["RenewalReportDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3997,7 +4385,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4006,7 +4394,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4015,7 +4403,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4056,7 +4444,7 @@ export interface operations {
                     "application/json": components["schemas"]["RotationResponseDto"];
                 };
             };
-            /** @description Bad input: the message and details.problems name each bad field (VALIDATION_FAILED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, CA_ROTATION_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4065,7 +4453,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4074,7 +4462,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4083,7 +4471,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description SETUP_REQUIRED, CA_ROTATION_IN_PROGRESS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4120,7 +4508,16 @@ export interface operations {
                     "application/json": components["schemas"]["RetirementResponseDto"];
                 };
             };
-            /** @description No valid token (UNAUTHENTICATED) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, REAUTH_REQUIRED */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -4129,7 +4526,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description The token's role may not use this route (FORBIDDEN) */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4138,7 +4535,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description Conflict with the current state */
+            /** @description CA_NO_PREVIOUS */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4175,6 +4572,15 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Directory_update: {
@@ -4198,6 +4604,15 @@ export interface operations {
                     "application/json": components["schemas"]["DirectorySettingsResponseDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Directory_test: {
@@ -4215,6 +4630,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionTestDto"];
+                };
+            };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4240,6 +4664,15 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Directory_runs: {
@@ -4257,6 +4690,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SyncRunDto"][];
+                };
+            };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4280,6 +4722,15 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Directory_confirm: {
@@ -4301,6 +4752,15 @@ export interface operations {
                     "application/json": components["schemas"]["SyncRunDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Directory_provision: {
@@ -4318,6 +4778,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
+                };
+            };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4339,6 +4808,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProvisioningRunDto"];
+                };
+            };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -4810,6 +5288,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Health_ready: {
@@ -4834,7 +5321,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Error: `{ statusCode, code, message, details?, requestId }` */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -4857,6 +5355,15 @@ export interface operations {
             };
             /** @description TOKEN_IN_QUERY */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4901,6 +5408,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Setup_complete: {
@@ -4934,7 +5450,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description SETUP_CODE_INVALID (setupCode missing or wrong) */
+            /** @description SETUP_CODE_INVALID */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4952,20 +5468,29 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Users_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 /** @description Matches part of the username, first/last name or email (case-insensitive) */
                 search?: string;
                 status?: "active" | "suspended";
                 source?: "local" | "ldap" | "ad";
                 /** @description Group id: members only */
                 group?: string;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5413,14 +5938,14 @@ export interface operations {
     Devices_list: {
         parameters: {
             query?: {
+                /** @description nextCursor of the previous page */
+                cursor?: string;
+                limit?: number;
                 status?: "active" | "revoked";
                 /** @description Part of the device name or the owner's username, or a device ID prefix */
                 search?: string;
                 /** @description Unrevoked devices whose certificate expires within this many days */
                 expiringWithinDays?: number;
-                /** @description nextCursor of the previous page */
-                cursor?: string;
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -5495,6 +6020,69 @@ export interface operations {
                     "application/json": components["schemas"]["EnrollmentResponseDto"];
                 };
             };
+            /** @description VALIDATION_FAILED, BODY_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, INVALID_CREDENTIALS */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_SUSPENDED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DEVICE_KEY_IN_USE, DEVICE_KEY_REVOKED, DEVICE_KEY_FORBIDDEN, DEVICE_ENROLLMENT_CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DIRECTORY_UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Jams_login: {
@@ -5514,6 +6102,42 @@ export interface operations {
                     "application/json": components["schemas"]["JamsTokenDto"];
                 };
             };
+            /** @description UNAUTHENTICATED, DEVICE_UNKNOWN, DEVICE_REVOKED, DEVICE_CERTIFICATE_EXPIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description CREDENTIALS_REJECTED, USER_SUSPENDED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description TOO_MANY_ATTEMPTS */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Jams_devices: {
@@ -5531,6 +6155,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JamsDeviceDto"][];
+                };
+            };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -5554,6 +6196,42 @@ export interface operations {
                     "application/json": components["schemas"]["RevokeResultDto"];
                 };
             };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SCOPE_INSUFFICIENT */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DEVICE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Jams_contacts: {
@@ -5571,11 +6249,32 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            /** @description BODY_INVALID */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -5594,11 +6293,32 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            /** @description BODY_INVALID */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -5617,11 +6337,32 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            /** @description BODY_INVALID */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -5644,6 +6385,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
         };
     };
     Jams_search: {
@@ -5663,6 +6422,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DirectorySearchResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -5691,7 +6468,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -5719,7 +6507,18 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
             };
         };
     };
@@ -7041,9 +7840,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
             /** @description Any other error */
@@ -7052,9 +7849,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "image/png": components["schemas"]["ErrorResponseDto"];
-                    "image/jpeg": components["schemas"]["ErrorResponseDto"];
-                    "image/svg+xml": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
         };
@@ -7076,6 +7871,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"][];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7085,7 +7889,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7094,6 +7898,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7125,7 +7930,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (unknown moderators/members), USERNAME_INVALID (name) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED, USERNAME_INVALID */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7143,7 +7948,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7152,7 +7957,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ROOM_NAME_TAKEN: a user or room has this name */
+            /** @description ROOM_NAME_TAKEN */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7161,6 +7966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7190,6 +7996,15 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7199,7 +8014,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7217,6 +8032,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7244,6 +8060,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7253,7 +8078,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7271,6 +8096,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7304,7 +8130,7 @@ export interface operations {
                     "application/json": components["schemas"]["RoomDto"];
                 };
             };
-            /** @description VALIDATION_FAILED */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7322,7 +8148,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7340,6 +8166,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7373,7 +8200,7 @@ export interface operations {
                     "application/json": components["schemas"]["HostEnrollmentDto"];
                 };
             };
-            /** @description VALIDATION_FAILED (ttlHours) */
+            /** @description TOKEN_IN_QUERY, VALIDATION_FAILED */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -7391,7 +8218,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description FORBIDDEN */
+            /** @description FORBIDDEN, MFA_SETUP_REQUIRED */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7409,6 +8236,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
@@ -7447,6 +8275,99 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description UNAUTHENTICATED, DEVICE_REVOKED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description SCOPE_INSUFFICIENT, ROOM_HOST_ONLY */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description ROOM_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Metrics_scrape: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Dht_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DhtStatusResponseDto"];
+                };
+            };
             /** @description UNAUTHENTICATED */
             401: {
                 headers: {
@@ -7465,7 +8386,55 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
-            /** @description ROOM_NOT_FOUND */
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    Presence_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPresenceResponseDto"];
+                };
+            };
+            /** @description UNAUTHENTICATED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description USER_NOT_FOUND */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7474,6 +8443,197 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponseDto"];
                 };
             };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_info: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Values as OpenDHT writes them ({id, data, type, …} or {id, cypher}), one per line */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+        };
+    };
+    DhtProxy_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description InfoHash, 40 hex digits */
+                hash: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description The value put */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description VALIDATION_FAILED, BODY_INVALID, DHT_VALUE_INVALID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_DISABLED */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description BODY_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description DHT_PROXY_LIMIT */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponseDto"];
+                };
+            };
+            /** @description Any other error */
             default: {
                 headers: {
                     [name: string]: unknown;
