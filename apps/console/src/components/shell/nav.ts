@@ -1,11 +1,14 @@
+import type { Permission } from './me';
+
 /**
- * The console's sections. Pages for the admin API still to come (admins and MFA, sessions, policies,
- * rooms, audit, CA operations) are added here, with the roles that may see them once the API tells the role.
+ * The console's sections, each with the permission its page needs (none: every role may read it).
+ * Pages for the admin API still to come (admins and MFA, sessions, CA operations) are added here.
  */
 export interface NavItem {
   href: string;
   label: string;
   description: string;
+  permission?: Permission;
 }
 
 export const NAV: { group: string; items: NavItem[] }[] = [
