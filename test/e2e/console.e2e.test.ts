@@ -338,6 +338,49 @@ describe('admin console in Chromium', { skip }, () => {
     await visited('directory-validation');
   });
 
+  test('conference rooms: create one with a moderator, issue the host secret with its QR code', async () => {
+    await page.getByRole('link', { name: 'Conference rooms', exact: true }).click();
+    await page.waitForURL(/\/rooms$/);
+    await page.getByText('No rooms yet').waitFor();
+    await page.getByRole('button', { name: 'New room' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New room' });
+    await dialog.getByLabel('Room name').fill('No Spaces');
+    await dialog.getByRole('button', { name: 'Create room' }).click();
+    await dialog.getByText('3 to 32 characters among a-z').waitFor();
+    await dialog.getByLabel('Room name').fill('room-101');
+    await dialog.getByLabel('Display name').fill('Room 101');
+    await dialog.getByRole('textbox', { name: 'Default moderators' }).click();
+    await page.getByRole('option', { name: 'Carol Diaz (carol)' }).click();
+    await dialog.getByRole('textbox', { name: 'Default moderators' }).press('Escape');
+    await visited('room-new');
+    await dialog.getByRole('button', { name: 'Create room' }).click();
+    await page.waitForURL(/\/rooms\/room-101$/);
+    await page.getByRole('heading', { name: 'Room 101' }).waitFor();
+    const moderators = page.getByRole('region', { name: 'Default moderators' });
+    await moderators.getByText('carol').waitFor();
+    await moderators.getByText(/Pending.*carol/).waitFor(); // carol has no device yet
+    await page.getByRole('region', { name: 'Members' }).getByText('Everyone in the organization may call').waitFor();
+    await page.getByRole('region', { name: 'Host' }).getByText('not enrolled').waitFor();
+
+    await page.getByRole('button', { name: 'Host enrollment' }).click();
+    const secret = page.getByLabel('Host secret');
+    await secret.waitFor();
+    const password = ((await secret.textContent()) ?? '').trim();
+    assert.ok(password.length >= 16, 'a secret is shown as text');
+    await page.getByRole('img', { name: 'QR code of the host secret' }).waitFor();
+    await page
+      .getByRole('region', { name: 'Host' })
+      .getByText(/unused, expires/)
+      .waitFor();
+    await visited('room');
+    const room = await server.request('GET', '/api/admin/rooms/room-101', { token: await adminToken() });
+    assert.equal(room.status, 200, room.text());
+    assert.deepEqual(room.json<{ moderators: { users: string[] } }>().moderators.users, ['carol']);
+    await page.goto(`${server.localUrl}/rooms`);
+    await page.getByRole('row').filter({ hasText: 'room-101' }).getByText('carol').waitFor();
+    await visited('rooms');
+  });
+
   test('an idle session returns to sign-in, then to the same page', async () => {
     const runtime = (globalThis as { __enclaveConsole?: { idleTimeoutSeconds: number } }).__enclaveConsole;
     assert.ok(runtime);

@@ -26,7 +26,10 @@ export const NAV: { group: string; items: NavItem[] }[] = [
   },
   {
     group: 'Organization',
-    items: [{ href: '/directory', label: 'Directory', description: 'LDAP / Active Directory sync' }],
+    items: [
+      { href: '/rooms', label: 'Conference rooms', description: 'Meeting rooms, moderators and hosts' },
+      { href: '/directory', label: 'Directory', description: 'LDAP / Active Directory sync' },
+    ],
   },
 ];
 
