@@ -14,6 +14,7 @@ import {
   SimpleGrid,
   Stack,
   Text,
+  TextInput,
   Title,
 } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
@@ -79,12 +80,13 @@ function HostSecret({ secret }: { secret: Schemas['HostEnrollmentDto'] }) {
             the username <Code>{secret.username}</Code> and the secret below. It enrolls one device and expires{' '}
             {when(secret.expiresAt)}.
           </Text>
-          <Text size="sm" fw={700}>
-            Secret
-          </Text>
-          <Code block aria-label="Host secret" style={{ wordBreak: 'break-all', whiteSpace: 'pre-wrap' }}>
-            {secret.password}
-          </Code>
+          <TextInput
+            label="Host secret"
+            readOnly
+            value={secret.password}
+            styles={{ input: { fontFamily: 'monospace' } }}
+            onFocus={(e) => e.currentTarget.select()}
+          />
         </Stack>
         {svg && (
           <img
