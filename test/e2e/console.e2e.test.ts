@@ -381,6 +381,27 @@ describe('admin console in Chromium', { skip }, () => {
     await visited('rooms');
   });
 
+  test('audit log: the chain verifies, filters, and the export goes through the console proxy', async () => {
+    await page.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await page.waitForURL(/\/audit$/);
+    await page.getByText('The hash chain verifies').waitFor();
+    await page.getByLabel('Action').fill('room.created');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/action=room\.created/);
+    const rows = page.getByRole('row').filter({ hasText: 'room-101' });
+    await rows.first().waitFor();
+    assert.equal(await page.getByRole('row').filter({ hasText: 'user.created' }).count(), 0, 'the filter applies');
+    await visited('audit');
+    const href = await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href');
+    assert.ok(href?.startsWith('/console-api/api/admin/audit/export?'), href ?? 'no link');
+    const csv = await page.request.get(`${server.localUrl}${href}`);
+    assert.equal(csv.status(), 200);
+    assert.match(csv.headers()['content-type'] ?? '', /text\/csv/);
+    const body = await csv.text();
+    assert.match(body, /room\.created/);
+    assert.doesNotMatch(body, /user\.created/, 'the export carries the filter');
+  });
+
   test('an idle session returns to sign-in, then to the same page', async () => {
     const runtime = (globalThis as { __enclaveConsole?: { idleTimeoutSeconds: number } }).__enclaveConsole;
     assert.ok(runtime);

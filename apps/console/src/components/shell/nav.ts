@@ -29,6 +29,7 @@ export const NAV: { group: string; items: NavItem[] }[] = [
     items: [
       { href: '/rooms', label: 'Conference rooms', description: 'Meeting rooms, moderators and hosts' },
       { href: '/directory', label: 'Directory', description: 'LDAP / Active Directory sync' },
+      { href: '/audit', label: 'Audit log', description: 'Every change, verified', permission: 'audit' },
     ],
   },
 ];
