@@ -402,6 +402,40 @@ describe('admin console in Chromium', { skip }, () => {
     assert.doesNotMatch(body, /user\.created/, 'the export carries the filter');
   });
 
+  test('policies: edit a setting, the server refusal on its row, then a new version with its diff', async () => {
+    const created = await server.request('POST', '/api/admin/policies', {
+      token: await adminToken(),
+      body: { name: 'Engineering', settings: { 'TURN.enable': true, 'TURN.server': 'turn.example.org:3478' } },
+    });
+    assert.equal(created.status, 201, created.text());
+    await page.getByRole('link', { name: 'Policies', exact: true }).click();
+    await page.waitForURL(/\/policies$/);
+    await page.getByRole('link', { name: 'Engineering', exact: true }).click();
+    await page.waitForURL(/\/policies\/[^/]+$/);
+    const value = page.getByLabel('Value of TURN.server');
+    await value.fill('42');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    const settings = page.getByRole('region', { name: 'Settings' });
+    await settings
+      .locator('.mantine-InputWrapper-error')
+      .filter({ hasText: /^TURN\.server/ })
+      .waitFor();
+    await visited('policy-validation');
+    await value.fill('"turn2.example.org:3478"');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByText('A new version was recorded').waitFor();
+    const v2 = page.getByRole('article', { name: 'Version 2' });
+    await v2.getByText('~ TURN.server').waitFor();
+    await visited('policy');
+    const stored = await server.request('GET', `/api/admin/policies/${created.json<{ id: string }>().id}`, {
+      token: await adminToken(),
+    });
+    assert.equal(
+      stored.json<{ settings: Record<string, unknown> }>().settings['TURN.server'],
+      'turn2.example.org:3478',
+    );
+  });
+
   test('an idle session returns to sign-in, then to the same page', async () => {
     const runtime = (globalThis as { __enclaveConsole?: { idleTimeoutSeconds: number } }).__enclaveConsole;
     assert.ok(runtime);

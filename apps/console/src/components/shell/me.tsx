@@ -18,6 +18,8 @@ const ALLOWED = {
   certificates: ['owner', 'auditor'],
   /** The audit log (owner, admin, auditor). */
   audit: ['owner', 'admin', 'auditor'],
+  /** Pages for configuring the organization (reads are open to every role; helpdesk has no use for them). */
+  manageOrAudit: ['owner', 'admin', 'auditor'],
   /** Admins and CA operations (OwnerOnly). */
   owner: ['owner'],
 } satisfies Record<string, AdminRole[]>;

@@ -22,6 +22,12 @@ export const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/users', label: 'Users', description: 'Staff accounts and their devices' },
       { href: '/devices', label: 'Devices', description: 'Find and revoke a lost device' },
       { href: '/groups', label: 'Groups', description: 'Local and directory groups' },
+      {
+        href: '/policies',
+        label: 'Policies',
+        description: 'Jami settings delivered to devices',
+        permission: 'manageOrAudit',
+      },
     ],
   },
   {
