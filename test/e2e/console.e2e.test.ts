@@ -363,7 +363,7 @@ describe('admin console in Chromium', { skip }, () => {
     await page.getByRole('region', { name: 'Host' }).getByText('not enrolled').waitFor();
 
     await page.getByRole('button', { name: 'Host enrollment' }).click();
-    const secret = page.getByLabel('Host secret');
+    const secret = page.getByRole('textbox', { name: 'Host secret', exact: true });
     await secret.waitFor();
     const password = await secret.inputValue();
     assert.ok(password.length >= 16, 'a secret is shown as text');
