@@ -225,7 +225,7 @@ export function PolicyClient({ id }: { id: string }) {
           data.groups.length ? ` · groups: ${data.groups.map((g) => g.name).join(', ')}` : ''
         }`}
       />
-      <SettingsEditor key={data.version} policy={data} />
+      <SettingsEditor policy={data} />
       <Versions id={id} />
     </Stack>
   );
