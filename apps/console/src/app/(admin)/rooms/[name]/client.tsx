@@ -49,7 +49,7 @@ function People({ title, people }: { title: string; people: Schemas['ResolvedPeo
             <b>Resolved:</b> {people.jamiIds.length} Jami {people.jamiIds.length === 1 ? 'ID' : 'IDs'}
           </Text>
           {people.pending.length > 0 && (
-            <Text size="sm" c="orange.9">
+            <Text size="sm">
               <b>Pending</b> (no device yet, added when they enroll): {people.pending.join(', ')}
             </Text>
           )}
