@@ -15,8 +15,10 @@ import { httpsRequest, setupCode, startTestServer, TestServer } from '../support
 
 // The admin console in Debian's Chromium against a real server (real PostgreSQL) serving the built console:
 // setup wizard → sign in → create a user → the user enrolls a device (JAMS protocol) → find it from the
-// search box → revoke it in two clicks → revoked in the console and in the CRL. Every page visited is
-// screenshotted under test/artifacts/console/ and checked with axe-core (no serious/critical violation).
+// search box → revoke it in two clicks → revoked in the console and in the CRL → a conference room and its host
+// secret (QR code) → the audit log and its export → a policy edit → TOTP sign-in and the helpdesk and auditor
+// roles. Every page visited is screenshotted under test/artifacts/console/ and checked with axe-core (no
+// serious/critical violation).
 
 const run = promisify(execFile);
 const CHROMIUM = '/usr/bin/chromium';
