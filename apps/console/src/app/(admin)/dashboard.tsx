@@ -6,10 +6,19 @@ import Link from 'next/link';
 import type { ReactNode } from 'react';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState } from '@/components/ui/states';
+import { useCan } from '@/components/shell/me';
 import { $api } from '@/lib/api';
 
-/** The users query the dashboard needs for the total (one row). */
-export const TOTALS_QUERY = { params: { query: { page: 1, pageSize: 1 } } };
+/** Counts come from the first keyset page of each list: up to COUNT_LIMIT, then shown as "200+". */
+const COUNT_LIMIT = 200;
+export const USERS_COUNT_QUERY = { params: { query: { limit: COUNT_LIMIT } } };
+export const ACTIVE_DEVICES_QUERY = { params: { query: { status: 'active' as const, limit: COUNT_LIMIT } } };
+const expiringQuery = (days: number) => ({ params: { query: { expiringWithinDays: days, limit: COUNT_LIMIT } } });
+
+function count(list: { items: unknown[]; nextCursor: string | null } | undefined, width = 80): ReactNode {
+  if (!list) return <Skeleton h={38} w={width} />;
+  return `${list.items.length.toLocaleString('en-GB')}${list.nextCursor ? '+' : ''}`;
+}
 
 function Stat({ label, value, hint, href }: { label: string; value: ReactNode; hint?: ReactNode; href?: string }) {
   return (
@@ -42,7 +51,15 @@ const SYNC_COLOR: Record<string, string> = {
 };
 
 export function DashboardClient() {
-  const users = $api.useQuery('get', '/api/admin/users', TOTALS_QUERY);
+  const canSeeCertificates = useCan('certificates');
+  const users = $api.useQuery('get', '/api/admin/users', USERS_COUNT_QUERY);
+  const devices = $api.useQuery('get', '/api/admin/devices', ACTIVE_DEVICES_QUERY);
+  const expiring30 = $api.useQuery('get', '/api/admin/certificates', expiringQuery(30), {
+    enabled: canSeeCertificates,
+  });
+  const expiring90 = $api.useQuery('get', '/api/admin/certificates', expiringQuery(90), {
+    enabled: canSeeCertificates,
+  });
   const groups = $api.useQuery('get', '/api/admin/groups');
   const directory = $api.useQuery('get', '/api/admin/directory');
   const runs = $api.useQuery('get', '/api/admin/directory/sync-runs');
@@ -59,28 +76,29 @@ export function DashboardClient() {
       Suspended: r.suspended,
     }));
   const groupSizes = [...(groups.data ?? [])]
-    .sort((a, b) => b.members - a.members)
+    .sort((a, b) => b.memberCount - a.memberCount)
     .slice(0, 8)
-    .map((g) => ({ group: g.name, Members: g.members }));
+    .map((g) => ({ group: g.name, Members: g.memberCount }));
 
-  const firstError = users.error ?? groups.error ?? directory.error ?? runs.error;
+  const firstError =
+    users.error ??
+    devices.error ??
+    groups.error ??
+    directory.error ??
+    runs.error ??
+    expiring30.error ??
+    expiring90.error;
   return (
     <Stack>
       <PageHeader title="Dashboard" description="Your organization on Enclave at a glance." />
       {firstError && <ErrorState error={firstError} title="Part of the dashboard could not load" />}
-      <SimpleGrid cols={{ base: 2, lg: 4 }}>
-        <Stat
-          label="Users"
-          value={users.data ? users.data.total.toLocaleString('en-GB') : <Skeleton h={38} w={80} />}
-          hint="Local and directory accounts"
-          href="/users"
-        />
+      <SimpleGrid cols={{ base: 2, lg: 3 }}>
+        <Stat label="Users" value={count(users.data)} hint="Local and directory accounts" href="/users" />
+        <Stat label="Active devices" value={count(devices.data)} hint="Enrolled and not revoked" href="/devices" />
         <Stat
           label="Groups"
           value={groups.data ? groups.data.length : <Skeleton h={38} w={60} />}
-          hint={
-            groups.data ? `${groups.data.filter((g) => Object.keys(g.policy).length > 0).length} with a policy` : ' '
-          }
+          hint={groups.data ? `${groups.data.filter((g) => g.policyId !== null).length} with a policy` : ' '}
           href="/groups"
         />
         <Stat
@@ -120,6 +138,13 @@ export function DashboardClient() {
               : 'No sync has run'
           }
         />
+        {canSeeCertificates && (
+          <Stat
+            label="Certificates expiring"
+            value={count(expiring30.data)}
+            hint={<>within 30 days · {expiring90.data ? count(expiring90.data) : '…'} within 90 days</>}
+          />
+        )}
       </SimpleGrid>
       <SimpleGrid cols={{ base: 1, lg: 2 }}>
         <Card withBorder padding="lg">

@@ -19,7 +19,8 @@ export function DeviceTable({
 }: {
   owner: string;
   devices: Device[];
-  onRevoke: (device: Device) => void;
+  /** Absent when the admin's role may not revoke. */
+  onRevoke?: (device: Device) => void;
 }) {
   const columns = useMemo(
     () => [
@@ -50,7 +51,7 @@ export function DeviceTable({
         id: 'actions',
         header: () => <span className="visually-hidden">Actions</span>,
         cell: (c) =>
-          c.row.original.revokedAt ? null : (
+          c.row.original.revokedAt || !onRevoke ? null : (
             <Button
               size="xs"
               color="red"

@@ -1,5 +1,5 @@
-/** The "lost device" search: the people matching the box, whose devices are then listed. */
+/** The "lost device" search: devices organisation-wide whose name, owner or ID prefix matches the box. */
 export function deviceSearchQuery(q: string | null | undefined) {
   const search = q?.trim().slice(0, 128) ?? '';
-  return search ? { params: { query: { search, page: 1, pageSize: 10 } } } : undefined;
+  return search ? { params: { query: { search, limit: 50 } } } : undefined;
 }

@@ -4,12 +4,13 @@ import type { Schemas } from '@enclave/api-client';
 import { Alert, Button, Group, Modal, Stack, Text } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
 import { $api, errorMessage } from '@/lib/api';
-import { userQuery } from '@/components/users/query';
+import { displayName, userQuery } from '@/components/users/query';
 
 export interface RevokeTarget {
   owner: string;
-  ownerName: string;
-  device: Schemas['DeviceSummaryDto'];
+  /** The owner's full name when the caller has it; otherwise the dialog looks it up. */
+  ownerName?: string;
+  device: Pick<Schemas['DeviceSummaryDto'], 'deviceId' | 'name'>;
 }
 
 /**
@@ -20,7 +21,10 @@ export function RevokeDeviceDialog({ target, onClose }: { target: RevokeTarget |
   const queryClient = useQueryClient();
   const revoke = $api.useMutation('delete', '/api/admin/users/{username}/devices/{deviceId}', {
     onSuccess: async () => {
-      await queryClient.invalidateQueries({ queryKey: ['get', '/api/admin/users/{username}'] });
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: ['get', '/api/admin/users/{username}'] }),
+        queryClient.invalidateQueries({ queryKey: ['get', '/api/admin/devices'] }),
+      ]);
       onClose();
     },
   });
@@ -28,7 +32,11 @@ export function RevokeDeviceDialog({ target, onClose }: { target: RevokeTarget |
     revoke.reset();
     onClose();
   };
-  const who = target ? (target.ownerName ? `${target.ownerName} (${target.owner})` : target.owner) : '';
+  const owner = $api.useQuery('get', '/api/admin/users/{username}', userQuery(target?.owner ?? ''), {
+    enabled: !!target && target.ownerName === undefined,
+  });
+  const ownerName = target?.ownerName ?? (owner.data ? displayName(owner.data) : '');
+  const who = target ? (ownerName ? `${ownerName} (${target.owner})` : target.owner) : '';
   return (
     <Modal
       closeButtonProps={{ 'aria-label': 'Close' }}

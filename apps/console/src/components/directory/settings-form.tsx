@@ -19,6 +19,7 @@ import { zodResolver } from '@hookform/resolvers/zod';
 import { useQueryClient } from '@tanstack/react-query';
 import { Controller, useForm } from 'react-hook-form';
 import { z } from 'zod';
+import { useCan } from '@/components/shell/me';
 import { $api, type ApiError } from '@/lib/api';
 import { applyServerErrors } from '@/lib/form-errors';
 
@@ -95,6 +96,7 @@ function toValues(s: Partial<Schemas['DirectorySettingsResponseDto']>): Values {
 
 /** LDAP / AD settings; the bind password is write-only (left empty, the stored one is kept). */
 export function DirectorySettingsForm({ settings }: { settings: Schemas['DirectorySettingsResponseDto'] }) {
+  const canManage = useCan('manage');
   const queryClient = useQueryClient();
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: toValues(settings) });
   const save = $api.useMutation('put', '/api/admin/directory');
@@ -228,11 +230,13 @@ export function DirectorySettingsForm({ settings }: { settings: Schemas['Directo
             </SimpleGrid>
           </>
         )}
-        <Group>
-          <Button type="submit" loading={isSubmitting} disabled={!isDirty}>
-            Save settings
-          </Button>
-        </Group>
+        {canManage && (
+          <Group>
+            <Button type="submit" loading={isSubmitting} disabled={!isDirty}>
+              Save settings
+            </Button>
+          </Group>
+        )}
       </Stack>
     </form>
   );

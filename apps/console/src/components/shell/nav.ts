@@ -1,11 +1,14 @@
+import type { Permission } from './me';
+
 /**
- * The console's sections. Pages for the admin API still to come (admins and MFA, sessions, policies,
- * rooms, audit, CA operations) are added here, with the roles that may see them once the API tells the role.
+ * The console's sections, each with the permission its page needs (none: every role may read it).
+ * Pages for the admin API still to come (admins and MFA, sessions, CA operations) are added here.
  */
 export interface NavItem {
   href: string;
   label: string;
   description: string;
+  permission?: Permission;
 }
 
 export const NAV: { group: string; items: NavItem[] }[] = [
@@ -19,11 +22,21 @@ export const NAV: { group: string; items: NavItem[] }[] = [
       { href: '/users', label: 'Users', description: 'Staff accounts and their devices' },
       { href: '/devices', label: 'Devices', description: 'Find and revoke a lost device' },
       { href: '/groups', label: 'Groups', description: 'Local and directory groups' },
+      {
+        href: '/policies',
+        label: 'Policies',
+        description: 'Jami settings delivered to devices',
+        permission: 'manageOrAudit',
+      },
     ],
   },
   {
     group: 'Organization',
-    items: [{ href: '/directory', label: 'Directory', description: 'LDAP / Active Directory sync' }],
+    items: [
+      { href: '/rooms', label: 'Conference rooms', description: 'Meeting rooms, moderators and hosts' },
+      { href: '/directory', label: 'Directory', description: 'LDAP / Active Directory sync' },
+      { href: '/audit', label: 'Audit log', description: 'Every change, verified', permission: 'audit' },
+    ],
   },
 ];
 

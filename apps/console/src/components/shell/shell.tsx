@@ -7,14 +7,17 @@ import type { ReactNode } from 'react';
 import { readCookie } from '@/lib/api';
 import { signOut } from '@/lib/actions';
 import { IdleWatcher } from './idle-watcher';
+import { type AdminRole, allowed, RoleProvider } from './me';
 import { isActive, NAV } from './nav';
 
 export function Shell({
   username,
+  role,
   idleTimeoutSeconds,
   children,
 }: {
   username: string;
+  role: AdminRole | undefined;
   idleTimeoutSeconds: number;
   children: ReactNode;
 }) {
@@ -33,6 +36,7 @@ export function Shell({
             <Group gap="sm">
               <Text size="sm" c="dimmed">
                 Signed in as <b>{username}</b>
+                {role ? ` (${role})` : ''}
               </Text>
               <Button
                 variant="subtle"
@@ -51,28 +55,30 @@ export function Shell({
       <AppShell.Navbar p="sm" aria-label="Sections">
         <ScrollArea>
           <Stack gap="md">
-            {NAV.map((section) => (
-              <Box key={section.group}>
-                <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" mb={4}>
-                  {section.group}
-                </Text>
-                {section.items.map((item) => (
-                  <NavLink
-                    key={item.href}
-                    component={Link}
-                    href={item.href}
-                    label={item.label}
-                    active={isActive(pathname, item.href)}
-                    aria-current={isActive(pathname, item.href) ? 'page' : undefined}
-                  />
-                ))}
-              </Box>
-            ))}
+            {NAV.map((s) => ({ ...s, items: s.items.filter((i) => !i.permission || allowed(role, i.permission)) }))
+              .filter((section) => section.items.length > 0)
+              .map((section) => (
+                <Box key={section.group}>
+                  <Text size="xs" fw={700} c="dimmed" tt="uppercase" px="sm" mb={4}>
+                    {section.group}
+                  </Text>
+                  {section.items.map((item) => (
+                    <NavLink
+                      key={item.href}
+                      component={Link}
+                      href={item.href}
+                      label={item.label}
+                      active={isActive(pathname, item.href)}
+                      aria-current={isActive(pathname, item.href) ? 'page' : undefined}
+                    />
+                  ))}
+                </Box>
+              ))}
           </Stack>
         </ScrollArea>
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
-        {children}
+        <RoleProvider role={role}>{children}</RoleProvider>
       </AppShell.Main>
       {username && <IdleWatcher timeoutSeconds={idleTimeoutSeconds} />}
     </AppShell>

@@ -1,13 +1,13 @@
 /** The users list query from the page's URL, built the same way on the server (prefetch) and in the browser. */
 export const USERS_PAGE_SIZE = 25;
 
-export function usersQuery(params: { search?: string | null; page?: string | null }) {
-  const query: { search?: string; page: number; pageSize: number } = {
-    page: Math.max(1, Math.min(1_000_000, Number.parseInt(params.page ?? '1', 10) || 1)),
-    pageSize: USERS_PAGE_SIZE,
-  };
+/** One keyset page of users: `cursor` is the previous page's `nextCursor` (absent for the first page). */
+export function usersQuery(params: { search?: string | null; cursor?: string | null }) {
+  const query: { search?: string; cursor?: string; limit: number } = { limit: USERS_PAGE_SIZE };
   const search = params.search?.trim().slice(0, 128);
   if (search) query.search = search;
+  const cursor = params.cursor?.trim().slice(0, 512);
+  if (cursor) query.cursor = cursor;
   return { params: { query } };
 }
 

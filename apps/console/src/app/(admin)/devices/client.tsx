@@ -1,59 +1,83 @@
 'use client';
 
 import type { Schemas } from '@enclave/api-client';
-import { Anchor, Badge, Card, Group, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
-import { useQueries } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { useState } from 'react';
-import { DeviceTable } from '@/components/devices/device-table';
+import { useMemo, useState } from 'react';
 import { deviceSearchQuery } from '@/components/devices/query';
 import { RevokeDeviceDialog, type RevokeTarget } from '@/components/devices/revoke-device-dialog';
+import { useCan } from '@/components/shell/me';
+import { DataTable } from '@/components/ui/data-table';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
-import { displayName, userQuery } from '@/components/users/query';
 import { $api } from '@/lib/api';
 
-function PersonDevices({
-  user,
-  onRevoke,
-}: {
-  user: Schemas['UserResponseDto'];
-  onRevoke: (target: RevokeTarget) => void;
-}) {
-  const name = displayName(user);
-  return (
-    <Card withBorder padding="md" component="section" aria-label={`${user.username}'s devices`}>
-      <Group justify="space-between" mb="sm">
-        <Group gap="xs">
-          <Anchor component={Link} href={`/users/${encodeURIComponent(user.username)}`} fw={700}>
-            {name || user.username}
+type Device = Schemas['AdminDeviceDto'];
+const col = createColumnHelper<Device>();
+const when = (iso: string | null) =>
+  iso
+    ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC'
+    : '—';
+
+/** Devices organisation-wide with their owner, last sign-in and certificate expiry; live ones can be revoked. */
+function OrgDeviceTable({ devices, onRevoke }: { devices: Device[]; onRevoke?: (device: Device) => void }) {
+  const columns = useMemo(
+    () => [
+      col.accessor('name', { header: 'Device', cell: (c) => <Text fw={600}>{c.getValue() || 'unnamed device'}</Text> }),
+      col.accessor('owner', {
+        header: 'Owner',
+        cell: (c) => (
+          <Anchor component={Link} href={`/users/${encodeURIComponent(c.getValue())}`}>
+            {c.getValue()}
           </Anchor>
-          {name && <Text c="dimmed">{user.username}</Text>}
-          {user.status !== 'active' && (
-            <Badge color="orange" variant="light">
-              {user.status}
+        ),
+      }),
+      col.accessor('deviceId', {
+        header: 'Device ID',
+        cell: (c) => (
+          <Text size="xs" ff="monospace" title={c.getValue()}>
+            {c.getValue().slice(0, 12)}…
+          </Text>
+        ),
+      }),
+      col.accessor('lastLoginAt', { header: 'Last sign-in', cell: (c) => when(c.getValue()) }),
+      col.accessor('certificateExpiresAt', { header: 'Certificate expires', cell: (c) => when(c.getValue()) }),
+      col.accessor('revokedAt', {
+        header: 'Status',
+        cell: (c) =>
+          c.getValue() ? (
+            <Badge color="red" variant="light" title={`Revoked ${when(c.getValue())}`}>
+              Revoked {when(c.getValue())}
             </Badge>
-          )}
-        </Group>
-        <Text size="sm" c="dimmed">
-          {user.email ?? ''}
-        </Text>
-      </Group>
-      {user.devices.length === 0 ? (
-        <Text c="dimmed" size="sm">
-          No enrolled device.
-        </Text>
-      ) : (
-        <DeviceTable
-          owner={user.username}
-          devices={user.devices}
-          onRevoke={(device) => onRevoke({ owner: user.username, ownerName: name, device })}
-        />
-      )}
-    </Card>
+          ) : (
+            <Badge color="green" variant="light">
+              Active
+            </Badge>
+          ),
+      }),
+      col.display({
+        id: 'actions',
+        header: () => <span className="visually-hidden">Actions</span>,
+        cell: (c) =>
+          c.row.original.revokedAt || !onRevoke ? null : (
+            <Button
+              size="xs"
+              color="red"
+              variant="light"
+              onClick={() => onRevoke(c.row.original)}
+              aria-label={`Revoke ${c.row.original.name || 'unnamed device'} of ${c.row.original.owner}`}
+            >
+              Revoke
+            </Button>
+          ),
+      }),
+    ],
+    [onRevoke],
   );
+  return <DataTable data={devices} columns={columns} caption="Matching devices" rowKey={(d) => d.deviceId} />;
 }
 
 export function DevicesClient() {
@@ -63,13 +87,9 @@ export function DevicesClient() {
   const q = searchParams.get('q') ?? '';
   const [draft, setDraft] = useState(q);
   const [target, setTarget] = useState<RevokeTarget | null>(null);
+  const canRevoke = useCan('helpdesk');
   const init = deviceSearchQuery(q);
-  const people = $api.useQuery('get', '/api/admin/users', init ?? {}, { enabled: !!init });
-  const details = useQueries({
-    queries: (init ? (people.data?.items ?? []) : []).map((u) =>
-      $api.queryOptions('get', '/api/admin/users/{username}', userQuery(u.username)),
-    ),
-  });
+  const devices = $api.useQuery('get', '/api/admin/devices', init ?? {}, { enabled: !!init });
   const setQuery = useDebouncedCallback((value: string) => {
     const v = value.trim();
     router.replace(v ? `${pathname}?q=${encodeURIComponent(v)}` : pathname, { scroll: false });
@@ -79,45 +99,43 @@ export function DevicesClient() {
   if (!init) {
     body = (
       <EmptyState title="Find a device">
-        Type the person’s username, name or email. Their devices appear here; revoke the lost one and confirm.
+        Type the owner’s username, part of the device name or the start of its device ID. Revoke the lost one and
+        confirm.
       </EmptyState>
     );
-  } else if (people.error) {
-    body = <ErrorState error={people.error} onRetry={() => void people.refetch()} title="The search failed" />;
-  } else if (people.isPending) {
+  } else if (devices.error) {
+    body = <ErrorState error={devices.error} onRetry={() => void devices.refetch()} title="The search failed" />;
+  } else if (devices.isPending) {
     body = <LoadingState label="Searching" />;
-  } else if (people.data.items.length === 0) {
+  } else if (devices.data.items.length === 0) {
     body = (
-      <EmptyState title={`Nobody matches “${q}”`}>
-        Search looks at usernames, names and email addresses. Check the spelling or try part of the name.
+      <EmptyState title={`No device matches “${q}”`}>
+        Search looks at owners’ usernames, device names and device IDs. Check the spelling or type less.
       </EmptyState>
     );
   } else {
+    const n = devices.data.items.length;
     body = (
       <Stack>
         <Text size="sm" c="dimmed" aria-live="polite">
-          {people.data.total} {people.data.total === 1 ? 'person' : 'people'} matching “{q}”
-          {people.data.total > people.data.items.length ? ` (first ${people.data.items.length} shown)` : ''}
+          {n} {n === 1 ? 'device' : 'devices'} matching “{q}”{devices.data.nextCursor ? ' (first ones shown)' : ''}
         </Text>
-        {details.map((d, i) =>
-          d.error ? (
-            <ErrorState key={i} error={d.error} onRetry={() => void d.refetch()} />
-          ) : d.data ? (
-            <PersonDevices key={d.data.username} user={d.data} onRevoke={setTarget} />
-          ) : (
-            <LoadingState key={i} label="Loading devices" />
-          ),
-        )}
+        <OrgDeviceTable
+          devices={devices.data.items}
+          onRevoke={
+            canRevoke ? (d) => setTarget({ owner: d.owner, device: { deviceId: d.deviceId, name: d.name } }) : undefined
+          }
+        />
       </Stack>
     );
   }
 
   return (
     <Stack>
-      <PageHeader title="Devices" description="A laptop or phone was lost or stolen? Find its owner and revoke it." />
+      <PageHeader title="Devices" description="A laptop or phone was lost or stolen? Find it and revoke it." />
       <TextInput
         label="Find a person or their device"
-        placeholder="Username, name or email"
+        placeholder="Username, device name or device ID"
         size="md"
         autoFocus
         value={draft}

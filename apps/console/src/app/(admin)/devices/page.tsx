@@ -15,7 +15,7 @@ export default async function DevicesPage({
   const params = await searchParams;
   const session = await requireSession(pageUrl('/devices', params));
   const init = deviceSearchQuery(typeof params.q === 'string' ? params.q : undefined);
-  const state = await prefetch(session, init ? [{ path: '/api/admin/users', init }] : []);
+  const state = await prefetch(session, init ? [{ path: '/api/admin/devices', init }] : []);
   return (
     <HydrationBoundary state={state}>
       <DevicesClient />

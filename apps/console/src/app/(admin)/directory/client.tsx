@@ -6,6 +6,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo, useState } from 'react';
 import { DirectorySettingsForm } from '@/components/directory/settings-form';
+import { useCan } from '@/components/shell/me';
 import { DataTable } from '@/components/ui/data-table';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
@@ -64,6 +65,7 @@ function ConnectionTest() {
 }
 
 export function DirectoryClient() {
+  const canManage = useCan('manage');
   const queryClient = useQueryClient();
   const settings = $api.useQuery('get', '/api/admin/directory');
   const runs = $api.useQuery('get', '/api/admin/directory/sync-runs', undefined, {
@@ -107,7 +109,7 @@ export function DirectoryClient() {
         header: () => <span className="visually-hidden">Actions</span>,
         cell: (c) => {
           const r = c.row.original;
-          if (r.status === 'awaiting_confirmation') {
+          if (r.status === 'awaiting_confirmation' && canManage) {
             return (
               <Button size="xs" color="orange" onClick={() => setConfirming(r)}>
                 Review {r.pendingSuspensions} suspensions
@@ -122,7 +124,7 @@ export function DirectoryClient() {
         },
       }),
     ],
-    [],
+    [canManage],
   );
 
   if (settings.error) return <ErrorState error={settings.error} onRetry={() => void settings.refetch()} />;
@@ -140,7 +142,7 @@ export function DirectoryClient() {
         </Title>
         <DirectorySettingsForm settings={settings.data} />
       </Card>
-      {!isLocal && (
+      {!isLocal && canManage && (
         <Card withBorder padding="lg">
           <Stack>
             <Title order={2} size="h4">

@@ -1,14 +1,14 @@
 'use client';
 
 import type { Schemas } from '@enclave/api-client';
-import { Badge, Code, Group, Stack, Text } from '@mantine/core';
+import { Badge, Code, Stack, Text } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
 import { DataTable } from '@/components/ui/data-table';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { $api } from '@/lib/api';
 
-type GroupRow = Schemas['GroupDto'];
+type GroupRow = Schemas['GroupResponseDto'];
 const col = createColumnHelper<GroupRow>();
 const columns = [
   col.accessor('name', { header: 'Group', cell: (c) => <Text fw={600}>{c.getValue()}</Text> }),
@@ -20,24 +20,19 @@ const columns = [
       </Badge>
     ),
   }),
-  col.accessor('members', { header: 'Members' }),
-  col.accessor('policy', {
-    header: 'Policy keys',
-    cell: (c) => {
-      const keys = Object.keys(c.getValue());
-      return keys.length === 0 ? (
+  col.accessor('memberCount', { header: 'Members' }),
+  col.accessor('policyName', {
+    header: 'Policy',
+    cell: (c) =>
+      c.getValue() ? (
+        <Code>{c.getValue()}</Code>
+      ) : (
         <Text c="dimmed" size="sm">
           none (organization default)
         </Text>
-      ) : (
-        <Group gap={4}>
-          {keys.map((k) => (
-            <Code key={k}>{k}</Code>
-          ))}
-        </Group>
-      );
-    },
+      ),
   }),
+  col.accessor('priority', { header: 'Priority' }),
 ];
 
 export function GroupsClient() {

@@ -1,17 +1,18 @@
 'use client';
 
 import type { Schemas } from '@enclave/api-client';
-import { Anchor, Badge, Button, Group, Pagination, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import { createColumnHelper } from '@tanstack/react-table';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useState } from 'react';
 import { DataTable } from '@/components/ui/data-table';
+import { useCan } from '@/components/shell/me';
 import { PageHeader } from '@/components/ui/page-header';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { CreateUserDialog } from '@/components/users/create-user-dialog';
-import { displayName, USERS_PAGE_SIZE, usersQuery } from '@/components/users/query';
+import { displayName, usersQuery } from '@/components/users/query';
 import { $api } from '@/lib/api';
 
 type User = Schemas['UserSummaryDto'];
@@ -64,36 +65,37 @@ export function UsersClient() {
   const pathname = usePathname();
   const searchParams = useSearchParams();
   const [creating, setCreating] = useState(false);
+  const canManage = useCan('manage');
   const search = searchParams.get('search') ?? '';
   const [draft, setDraft] = useState(search);
-  const init = usersQuery({ search, page: searchParams.get('page') });
+  const cursor = searchParams.get('cursor') ?? '';
+  const init = usersQuery({ search, cursor });
   const { data, error, isPending, refetch, isFetching } = $api.useQuery('get', '/api/admin/users', init, {
     placeholderData: (prev) => prev,
   });
 
-  const setParams = (next: { search?: string; page?: number }) => {
+  const setParams = (next: { search?: string; cursor?: string }) => {
     const q = new URLSearchParams(searchParams.toString());
     if (next.search !== undefined) {
       if (next.search) q.set('search', next.search);
       else q.delete('search');
-      q.delete('page');
+      q.delete('cursor');
     }
-    if (next.page !== undefined) {
-      if (next.page > 1) q.set('page', String(next.page));
-      else q.delete('page');
+    if (next.cursor !== undefined) {
+      if (next.cursor) q.set('cursor', next.cursor);
+      else q.delete('cursor');
     }
     const s = q.toString();
     router.replace(s ? `${pathname}?${s}` : pathname, { scroll: false });
   };
   const debouncedSearch = useDebouncedCallback((value: string) => setParams({ search: value.trim() }), 300);
 
-  const pages = data ? Math.max(1, Math.ceil(data.total / USERS_PAGE_SIZE)) : 1;
   return (
     <Stack>
       <PageHeader
         title="Users"
         description="Everyone who can enroll devices: local accounts and users synced from the directory."
-        actions={<Button onClick={() => setCreating(true)}>New user</Button>}
+        actions={canManage && <Button onClick={() => setCreating(true)}>New user</Button>}
       />
       <TextInput
         label="Search users"
@@ -117,7 +119,7 @@ export function UsersClient() {
         ) : (
           <EmptyState
             title="No users yet"
-            action={<Button onClick={() => setCreating(true)}>Create the first user</Button>}
+            action={canManage && <Button onClick={() => setCreating(true)}>Create the first user</Button>}
           >
             Create local users here, or connect a directory (LDAP or Active Directory) to sync them.
           </EmptyState>
@@ -125,20 +127,24 @@ export function UsersClient() {
       ) : (
         <>
           <Text size="sm" c="dimmed" aria-live="polite">
-            {data.total} {data.total === 1 ? 'user' : 'users'}
+            {data.items.length} {data.items.length === 1 ? 'user' : 'users'}
             {search ? ` matching “${search}”` : ''}
+            {cursor || data.nextCursor ? ' on this page' : ''}
             {isFetching ? ' · updating…' : ''}
           </Text>
           <DataTable data={data.items} columns={columns} caption="Users" rowKey={(u) => u.username} />
-          {pages > 1 && (
+          {(cursor || data.nextCursor) && (
             <Group justify="flex-end">
-              <Pagination
-                total={pages}
-                value={data.page}
-                onChange={(p) => setParams({ page: p })}
-                getControlProps={(control) => ({ 'aria-label': `${control} page` })}
-                getItemProps={(p) => ({ 'aria-label': `Page ${p}` })}
-              />
+              {cursor && (
+                <Button variant="default" onClick={() => setParams({ cursor: '' })}>
+                  First page
+                </Button>
+              )}
+              {data.nextCursor && (
+                <Button variant="default" onClick={() => setParams({ cursor: data.nextCursor ?? '' })}>
+                  Next page
+                </Button>
+              )}
             </Group>
           )}
         </>

@@ -14,7 +14,7 @@ export default async function UsersPage({ searchParams }: { searchParams: Params
   const session = await requireSession(pageUrl('/users', params));
   const one = (v: string | string[] | undefined) => (typeof v === 'string' ? v : undefined);
   const state = await prefetch(session, [
-    { path: '/api/admin/users', init: usersQuery({ search: one(params.search), page: one(params.page) }) },
+    { path: '/api/admin/users', init: usersQuery({ search: one(params.search), cursor: one(params.cursor) }) },
   ]);
   return (
     <HydrationBoundary state={state}>

@@ -5,6 +5,7 @@ import { Anchor, Badge, Breadcrumbs, Card, Group, SimpleGrid, Stack, Text, Title
 import Link from 'next/link';
 import { useCallback, useState } from 'react';
 import { DeviceTable } from '@/components/devices/device-table';
+import { useCan } from '@/components/shell/me';
 import { RevokeDeviceDialog, type RevokeTarget } from '@/components/devices/revoke-device-dialog';
 import { EmptyState, ErrorState, LoadingState } from '@/components/ui/states';
 import { displayName, userQuery } from '@/components/users/query';
@@ -29,6 +30,7 @@ export function UserClient({ username }: { username: string }) {
     refetch,
   } = $api.useQuery('get', '/api/admin/users/{username}', userQuery(username));
   const [target, setTarget] = useState<RevokeTarget | null>(null);
+  const canRevoke = useCan('helpdesk');
   const onRevoke = useCallback(
     (device: Schemas['DeviceSummaryDto']) =>
       user && setTarget({ owner: user.username, ownerName: displayName(user), device }),
@@ -103,7 +105,7 @@ export function UserClient({ username }: { username: string }) {
           password.
         </EmptyState>
       ) : (
-        <DeviceTable owner={user.username} devices={user.devices} onRevoke={onRevoke} />
+        <DeviceTable owner={user.username} devices={user.devices} onRevoke={canRevoke ? onRevoke : undefined} />
       )}
       <RevokeDeviceDialog target={target} onClose={() => setTarget(null)} />
     </Stack>
