@@ -254,9 +254,23 @@ test(
       await new Promise((r) => setTimeout(r, 1500));
       assert.equal(entry(await infos(), aliceId).audioModeratorMuted, 'false');
 
+      // Teardown of the participants' calls. Debian's jamid 13.7 sometimes leaves the bus while hanging up a
+      // conference call (D-Bus NoReply, seen once in a CI run after every assertion above had passed): that is
+      // the participant daemon's crash on its way out, not the room's behaviour, so it is reported, not failed.
       step = 'hang up';
-      await env.calls('hangUp', 'ss', [alice, aliceCall]);
-      await bobDaemon.bus.calls('hangUp', 'ss', [bob, bobCall]);
+      for (const [who, hangUp] of [
+        ['alice', () => env!.calls('hangUp', 'ss', [alice, aliceCall])],
+        ['bob', () => bobDaemon.bus.calls('hangUp', 'ss', [bob, bobCall])],
+      ] as const) {
+        try {
+          await hangUp();
+        } catch (err) {
+          if (!/NoReply/.test((err as Error).message)) throw err;
+          t.diagnostic(`${who}'s jamid left the bus while hanging up: ${(err as Error).message}`);
+        }
+      }
+      // The host itself must still be alive and stop cleanly.
+      step = 'host stop';
       const stopped = await agent.stop(30_000);
       assert.equal(stopped.code, 0, agent.tail(3000));
     } catch (err) {
