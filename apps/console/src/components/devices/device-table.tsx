@@ -1,15 +1,14 @@
 'use client';
 
 import type { Schemas } from '@enclave/api-client';
-import { Badge, Button, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useMemo } from 'react';
 import { DataTable } from '@/components/ui/data-table';
+import { DeviceStatusBadge, formatWhen as when, RevokeDeviceButton } from './device-cells';
 
 type Device = Schemas['DeviceSummaryDto'];
 const col = createColumnHelper<Device>();
-const when = (iso: string) =>
-  new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC';
 
 /** A person's devices with their state and, for live ones, the revoke action (first click). */
 export function DeviceTable({
@@ -36,31 +35,14 @@ export function DeviceTable({
       col.accessor('createdAt', { header: 'Enrolled', cell: (c) => when(c.getValue()) }),
       col.accessor('revokedAt', {
         header: 'Status',
-        cell: (c) =>
-          c.getValue() ? (
-            <Badge color="red" variant="light" title={`Revoked ${when(c.getValue() as string)}`}>
-              Revoked {when(c.getValue() as string)}
-            </Badge>
-          ) : (
-            <Badge color="green" variant="light">
-              Active
-            </Badge>
-          ),
+        cell: (c) => <DeviceStatusBadge revokedAt={c.getValue()} />,
       }),
       col.display({
         id: 'actions',
         header: () => <span className="visually-hidden">Actions</span>,
         cell: (c) =>
           c.row.original.revokedAt || !onRevoke ? null : (
-            <Button
-              size="xs"
-              color="red"
-              variant="light"
-              onClick={() => onRevoke(c.row.original)}
-              aria-label={`Revoke ${c.row.original.name || 'unnamed device'} of ${owner}`}
-            >
-              Revoke
-            </Button>
+            <RevokeDeviceButton name={c.row.original.name} owner={owner} onClick={() => onRevoke(c.row.original)} />
           ),
       }),
     ],

@@ -1,12 +1,13 @@
 'use client';
 
 import type { Schemas } from '@enclave/api-client';
-import { Anchor, Badge, Button, Stack, Text, TextInput } from '@mantine/core';
+import { Anchor, Stack, Text, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import { createColumnHelper } from '@tanstack/react-table';
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { useMemo, useState } from 'react';
+import { DeviceStatusBadge, formatWhen as when, RevokeDeviceButton } from '@/components/devices/device-cells';
 import { deviceSearchQuery } from '@/components/devices/query';
 import { RevokeDeviceDialog, type RevokeTarget } from '@/components/devices/revoke-device-dialog';
 import { useCan } from '@/components/shell/me';
@@ -17,10 +18,6 @@ import { $api } from '@/lib/api';
 
 type Device = Schemas['AdminDeviceDto'];
 const col = createColumnHelper<Device>();
-const when = (iso: string | null) =>
-  iso
-    ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC'
-    : '—';
 
 /** Devices organisation-wide with their owner, last sign-in and certificate expiry; live ones can be revoked. */
 function OrgDeviceTable({ devices, onRevoke }: { devices: Device[]; onRevoke?: (device: Device) => void }) {
@@ -47,31 +44,18 @@ function OrgDeviceTable({ devices, onRevoke }: { devices: Device[]; onRevoke?: (
       col.accessor('certificateExpiresAt', { header: 'Certificate expires', cell: (c) => when(c.getValue()) }),
       col.accessor('revokedAt', {
         header: 'Status',
-        cell: (c) =>
-          c.getValue() ? (
-            <Badge color="red" variant="light" title={`Revoked ${when(c.getValue())}`}>
-              Revoked {when(c.getValue())}
-            </Badge>
-          ) : (
-            <Badge color="green" variant="light">
-              Active
-            </Badge>
-          ),
+        cell: (c) => <DeviceStatusBadge revokedAt={c.getValue()} />,
       }),
       col.display({
         id: 'actions',
         header: () => <span className="visually-hidden">Actions</span>,
         cell: (c) =>
           c.row.original.revokedAt || !onRevoke ? null : (
-            <Button
-              size="xs"
-              color="red"
-              variant="light"
+            <RevokeDeviceButton
+              name={c.row.original.name}
+              owner={c.row.original.owner}
               onClick={() => onRevoke(c.row.original)}
-              aria-label={`Revoke ${c.row.original.name || 'unnamed device'} of ${c.row.original.owner}`}
-            >
-              Revoke
-            </Button>
+            />
           ),
       }),
     ],
